@@ -1,0 +1,1 @@
+"""API keys: write keys for ingestion (stored hashed), later admin/associate scopes."""

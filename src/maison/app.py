@@ -1,0 +1,58 @@
+"""The FastAPI application: one factory, state on `app.state.maison`, one error handler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from maison.core.responses import JSONResponse
+from sqlalchemy import Engine
+
+from maison import __version__
+from maison.access.keys import KeyRing
+from maison.core.db import make_engine, upgrade
+from maison.core.errors import MaisonError
+from maison.core.settings import Settings, get_settings
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: Engine
+    keys: KeyRing
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None, migrate: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.resolved_database_url())
+    if migrate:
+        upgrade(engine)
+    app = FastAPI(title="Maison", version=__version__)
+    app.state.maison = AppState(settings=settings, engine=engine, keys=KeyRing(engine))
+
+    @app.exception_handler(MaisonError)
+    async def _maison_error(request: Request, exc: MaisonError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
+        return JSONResponse(
+            {"code": "invalid_request", "message": "the request parameters are not valid", "details": {"errors": details}},
+            status_code=422,
+        )
+
+    from maison.catalog.routes import router as catalog_router
+    from maison.ingest.routes import router as ingest_router
+    from maison.profiles.routes import router as profiles_router
+
+    app.include_router(ingest_router)
+    app.include_router(profiles_router)
+    app.include_router(catalog_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,1 @@
+"""Settings, database, errors and time helpers shared by every capability."""

@@ -1,0 +1,58 @@
+"""Time helpers: UTC-aware instants, ISO parsing, and local-time facts used in reasons."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_instant(value: str) -> datetime:
+    """Parse an ISO 8601 instant. A value without offset is read as UTC (as Segment does)."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def offset_minutes(instant: datetime) -> int:
+    off = instant.utcoffset() or timedelta(0)
+    return int(off.total_seconds() // 60)
+
+
+def zone(name: str | None) -> ZoneInfo | None:
+    """The IANA zone for a name, or None when the name is missing or unknown."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def to_local(instant: datetime, tz_name: str | None, fallback_offset_minutes: int | None) -> datetime:
+    """Local wall time of an instant: the client's zone first, else the offset the event carried."""
+    tz = zone(tz_name)
+    if tz is not None:
+        return instant.astimezone(tz)
+    if fallback_offset_minutes is not None:
+        return instant.astimezone(timezone(timedelta(minutes=fallback_offset_minutes)))
+    return instant.astimezone(UTC)
+
+
+def part_of_day(local: datetime) -> str:
+    """morning 05:00-11:59, afternoon 12:00-16:59, evening 17:00-21:59, night 22:00-04:59."""
+    h = local.hour
+    if 5 <= h < 12:
+        return "morning"
+    if 12 <= h < 17:
+        return "afternoon"
+    if 17 <= h < 22:
+        return "evening"
+    return "night"

@@ -1,0 +1,42 @@
+"""Dialect-specific SQL, one function each, so the rest of the code stays portable."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+
+def insert_ignoring_conflicts(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, index: Sequence[str]
+) -> None:
+    """INSERT ... ON CONFLICT (index) DO NOTHING on either backend."""
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=list(index))
+    conn.execute(stmt, list(rows))
+
+
+def upsert(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, index: Sequence[str]
+) -> None:
+    """INSERT ... ON CONFLICT (index) DO UPDATE of every other column."""
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table)
+    updates = {c: stmt.excluded[c] for c in rows[0] if c not in index}
+    conn.execute(stmt.on_conflict_do_update(index_elements=list(index), set_=updates), list(rows))
+
+
+def lock_identity_graph(conn: Connection) -> None:
+    """Serialise writers of the identity graph for the rest of the transaction.
+
+    SQLite already holds its single write lock from BEGIN IMMEDIATE; PostgreSQL takes a
+    transaction-scoped advisory lock, so two requests never link one identifier twice.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(7201)"))

@@ -1,0 +1,51 @@
+"""Settings, read from the environment in one place.
+
+Only this module reads the environment. Each section is its own class so that a capability
+depends on the settings it needs and nothing else (`MAISON_<SECTION>__<FIELD>`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IngestSettings(BaseModel):
+    """Limits applied to the Segment-compatible ingestion API."""
+
+    max_event_bytes: int = Field(32 * 1024, description="Largest single message, as Segment (32 KB).")
+    max_request_bytes: int = Field(
+        500 * 1024, description="Largest request body after decompression, as Segment (500 KB)."
+    )
+    import_chunk_size: int = Field(
+        2000, description="Messages committed per transaction by `maison events import`."
+    )
+
+
+class Settings(BaseSettings):
+    """Top-level settings. `MAISON_HOME` holds the embedded database and model artefacts."""
+
+    model_config = SettingsConfigDict(env_prefix="MAISON_", env_nested_delimiter="__")
+
+    home: Path = Field(Path(".maison"), description="Folder for the embedded SQLite store.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the store; default is a SQLite file under MAISON_HOME.",
+    )
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+
+    def resolved_database_url(self) -> str:
+        """The URL to connect to: the configured one, or the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        self.home.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.home / 'maison.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests build their own `Settings`)."""
+    return Settings()

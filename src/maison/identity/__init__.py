@@ -1,0 +1,1 @@
+"""Identity resolution: one client per person across web, app, store and email."""

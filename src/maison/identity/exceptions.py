@@ -1,0 +1,9 @@
+from maison.core.errors import Conflict, NotFound
+
+
+class UnknownClient(NotFound):
+    code = "unknown_client"
+
+
+class MergeNotUndoable(Conflict):
+    code = "merge_not_undoable"

@@ -1,0 +1,163 @@
+"""Storage of the identity graph: identifiers, clients, merges."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, select, tuple_, update
+
+from maison.core.dialect import insert_ignoring_conflicts
+from maison.core.schema import clients, events, identities, identity_merges
+from maison.identity.rules import USER, event_owner_identifier
+
+Identifier = tuple[str, str]
+_CHUNK = 400
+
+
+def new_client_id() -> str:
+    return "cl_" + uuid.uuid4().hex[:20]
+
+
+def owners(conn: Connection, idents: Iterable[Identifier]) -> dict[Identifier, str]:
+    """Current client of each known identifier (identifiers always sit on a canonical client)."""
+    wanted = sorted(set(idents))
+    found: dict[Identifier, str] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        rows = conn.execute(
+            select(identities.c.kind, identities.c.value, identities.c.client_id).where(
+                tuple_(identities.c.kind, identities.c.value).in_(chunk)
+            )
+        )
+        for kind, value, client_id in rows:
+            found[(kind, value)] = client_id
+    return found
+
+
+def users_of(conn: Connection, client_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+    ids = sorted(set(client_ids))
+    result: dict[str, set[str]] = defaultdict(set)
+    for start in range(0, len(ids), _CHUNK):
+        rows = conn.execute(
+            select(identities.c.client_id, identities.c.value).where(
+                identities.c.kind == USER, identities.c.client_id.in_(ids[start : start + _CHUNK])
+            )
+        )
+        for client_id, value in rows:
+            result[client_id].add(value)
+    return {c: frozenset(v) for c, v in result.items()}
+
+
+def identifiers_of_client(conn: Connection, client_id: str) -> list[Identifier]:
+    rows = conn.execute(
+        select(identities.c.kind, identities.c.value)
+        .where(identities.c.client_id == client_id)
+        .order_by(identities.c.kind, identities.c.value)
+    )
+    return [(k, v) for k, v in rows]
+
+
+def create_clients(conn: Connection, ids: Sequence[str], now: datetime) -> None:
+    if ids:
+        conn.execute(clients.insert(), [{"id": i, "created_at": now} for i in ids])
+
+
+def attach(
+    conn: Connection, links: Sequence[tuple[Identifier, str]], now: datetime, message_ids: dict[Identifier, str]
+) -> None:
+    rows = [
+        {"kind": k, "value": v, "client_id": c, "linked_at": now, "message_id": message_ids.get((k, v))}
+        for (k, v), c in links
+    ]
+    insert_ignoring_conflicts(conn, identities, rows, index=("kind", "value"))
+
+
+def canonical(conn: Connection, client_id: str) -> str | None:
+    """Follow `merged_into` to the client that now holds a merged client's data."""
+    seen = set()
+    current: str | None = client_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        row = conn.execute(select(clients.c.merged_into).where(clients.c.id == current)).first()
+        if row is None:
+            return None
+        if row[0] is None:
+            return current
+        current = row[0]
+    return current
+
+
+def merge(
+    conn: Connection,
+    *,
+    survivor: str,
+    merged: str,
+    reason: str,
+    at: datetime,
+    message_id: str | None = None,
+    actor: str | None = None,
+) -> int:
+    """Move every identifier and event of `merged` onto `survivor`, and record how to undo it."""
+    moved = identifiers_of_client(conn, merged)
+    conn.execute(update(identities).where(identities.c.client_id == merged).values(client_id=survivor))
+    conn.execute(update(events).where(events.c.client_id == merged).values(client_id=survivor))
+    conn.execute(update(clients).where(clients.c.id == merged).values(merged_into=survivor))
+    result = conn.execute(
+        identity_merges.insert().values(
+            survivor_id=survivor,
+            merged_id=merged,
+            reason=reason,
+            message_id=message_id,
+            actor=actor,
+            identifiers=[list(i) for i in moved],
+            merged_at=at,
+        )
+    )
+    pk = result.inserted_primary_key
+    assert pk is not None
+    return int(pk[0])
+
+
+def get_merge(conn: Connection, merge_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(identity_merges).where(identity_merges.c.id == merge_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def list_merges(conn: Connection, client_id: str | None = None) -> list[dict[str, Any]]:
+    stmt = select(identity_merges).order_by(identity_merges.c.id)
+    if client_id:
+        stmt = stmt.where(
+            or_(identity_merges.c.survivor_id == client_id, identity_merges.c.merged_id == client_id)
+        )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def undo_merge(conn: Connection, record: dict[str, Any], *, at: datetime, actor: str) -> int:
+    """Give the merged client back its identifiers and the events they decide. Returns events moved."""
+    survivor, merged = record["survivor_id"], record["merged_id"]
+    restored = [tuple(i) for i in record["identifiers"]]
+    still_there = [i for i in restored if owners(conn, [i]).get(i) == survivor]  # type: ignore[arg-type]
+    for kind, value in still_there:
+        conn.execute(
+            update(identities)
+            .where(and_(identities.c.kind == kind, identities.c.value == value))
+            .values(client_id=merged)
+        )
+    moving = set(still_there)
+    rows = conn.execute(
+        select(events.c.id, events.c.user_id, events.c.anonymous_id).where(events.c.client_id == survivor)
+    ).all()
+    ids = [r.id for r in rows if event_owner_identifier(r.user_id, r.anonymous_id) in moving]
+    for start in range(0, len(ids), _CHUNK):
+        conn.execute(update(events).where(events.c.id.in_(ids[start : start + _CHUNK])).values(client_id=merged))
+    conn.execute(update(clients).where(clients.c.id == merged).values(merged_into=None))
+    conn.execute(
+        update(identity_merges)
+        .where(identity_merges.c.id == record["id"])
+        .values(undone_at=at, undone_by=actor)
+    )
+    return len(ids)

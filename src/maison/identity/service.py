@@ -1,0 +1,176 @@
+"""Identity resolution for a batch of events, and the admin operations merge and split.
+
+The batch is resolved with one look-up of every identifier it carries; the graph is only
+locked (and re-read) when the batch would create a link or a merge, so steady traffic from
+known clients never waits on other writers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from maison.core.dialect import lock_identity_graph
+from maison.core.schema import clients
+from maison.identity import repository as repo
+from maison.identity.exceptions import MergeNotUndoable, UnknownClient
+from maison.identity.rules import (
+    ANON,
+    EMAIL,
+    IDENTIFIER_KINDS,
+    PHONE,
+    USER,
+    event_owner_identifier,
+    normalize,
+    plan_links,
+)
+from maison.ingest.entities import Event
+
+Identifier = tuple[str, str]
+
+
+def _needs_writes(batch: Sequence[Event], owner: dict[Identifier, str]) -> bool:
+    if any(e.type == "alias" for e in batch):
+        return True
+    for e in batch:
+        idents = e.identifiers
+        if any(i not in owner for i in idents):
+            return True
+        if len({owner[i] for i in idents}) > 1:
+            return True
+    return False
+
+
+def resolve(conn: Connection, batch: Sequence[Event], *, now: datetime) -> list[str]:
+    """The client of each event, creating clients, links and merges as the rules allow."""
+    wanted = {i for e in batch for i in e.identifiers}
+    wanted |= {(k, v) for e in batch if e.type == "alias" for k, v in _alias_previous(e)}
+    owner = repo.owners(conn, wanted)
+    if _needs_writes(batch, owner):
+        lock_identity_graph(conn)
+        owner = repo.owners(conn, wanted)  # re-read: another writer may have linked meanwhile
+        _apply_links(conn, batch, owner, now=now)
+    return [owner[event_owner_identifier(e.user_id, e.anonymous_id)] for e in batch]
+
+
+def _alias_previous(event: Event) -> list[Identifier]:
+    previous = event.raw.get("previousId")
+    if previous in (None, ""):
+        return []
+    return [(USER, str(previous)), (ANON, str(previous))]
+
+
+def _apply_links(conn: Connection, batch: Sequence[Event], owner: dict[Identifier, str], *, now: datetime) -> None:
+    users = repo.users_of(conn, set(owner.values()))
+    for event in sorted(batch, key=lambda e: (e.timestamp, e.index)):
+        if event.type == "alias":
+            _alias(conn, event, owner, users, now=now)
+            continue
+        plan = plan_links(event.identifiers, owner, users)
+        target = plan.target
+        if target is None:
+            target = repo.new_client_id()
+            repo.create_clients(conn, [target], now)
+            users[target] = frozenset()
+        for merged in plan.merge:
+            _merge_into(conn, target, merged, owner, users, reason="identify", at=now, message_id=event.message_id)
+        if plan.attach:
+            repo.attach(conn, [(i, target) for i in plan.attach], now, {i: event.message_id for i in plan.attach})
+            for ident in plan.attach:
+                owner[ident] = target
+                if ident[0] == USER:
+                    users[target] = users.get(target, frozenset()) | {ident[1]}
+
+
+def _alias(
+    conn: Connection,
+    event: Event,
+    owner: dict[Identifier, str],
+    users: dict[str, frozenset[str]],
+    *,
+    now: datetime,
+) -> None:
+    """An explicit alias links previousId to userId, merging two clients if need be."""
+    user_id = event.user_id or ""
+    target = owner.get((USER, user_id))
+    previous = next((owner[i] for i in _alias_previous(event) if i in owner), None)
+    if target is None:
+        target = previous
+    if target is None:
+        target = repo.new_client_id()
+        repo.create_clients(conn, [target], now)
+    if previous is not None and previous != target:
+        _merge_into(conn, target, previous, owner, users, reason="alias", at=now, message_id=event.message_id)
+    wanted = list(event.identifiers)
+    if previous is None:
+        wanted.append((ANON, str(event.raw["previousId"])))
+    attach = [i for i in wanted if i not in owner]
+    repo.attach(conn, [(i, target) for i in attach], now, {i: event.message_id for i in attach})
+    for ident in attach:
+        owner[ident] = target
+        if ident[0] == USER:
+            users[target] = users.get(target, frozenset()) | {ident[1]}
+
+
+def _merge_into(
+    conn: Connection,
+    survivor: str,
+    merged: str,
+    owner: dict[Identifier, str],
+    users: dict[str, frozenset[str]],
+    *,
+    reason: str,
+    at: datetime,
+    message_id: str | None = None,
+    actor: str | None = None,
+) -> int:
+    merge_id = repo.merge(conn, survivor=survivor, merged=merged, reason=reason, at=at, message_id=message_id, actor=actor)
+    for ident, client in list(owner.items()):
+        if client == merged:
+            owner[ident] = survivor
+    users[survivor] = users.get(survivor, frozenset()) | users.pop(merged, frozenset())
+    return merge_id
+
+
+def find_client(conn: Connection, identifier: str) -> str:
+    """The canonical client for any identifier: client id, userId, anonymousId, email, phone, card."""
+    if identifier.startswith("cl_"):
+        found = repo.canonical(conn, identifier)
+        if found:
+            return found
+    candidates: list[Identifier] = []
+    for kind in (USER, ANON, EMAIL, PHONE, *[k for k in IDENTIFIER_KINDS if k not in (USER, ANON, EMAIL, PHONE)]):
+        norm = normalize(kind, identifier)
+        if norm:
+            candidates.append((kind, norm))
+    owner = repo.owners(conn, candidates)
+    for ident in candidates:
+        if ident in owner:
+            return owner[ident]
+    raise UnknownClient("no client has that identifier")
+
+
+def admin_merge(conn: Connection, survivor: str, merged: str, *, actor: str, now: datetime) -> int:
+    """Merge two clients on an admin's word (the only implicit-rule override besides alias)."""
+    lock_identity_graph(conn)
+    a, b = find_client(conn, survivor), find_client(conn, merged)
+    if a == b:
+        raise MergeNotUndoable("both identifiers already belong to one client")
+    return repo.merge(conn, survivor=a, merged=b, reason="admin", at=now, actor=actor)
+
+
+def split(conn: Connection, merge_id: int, *, actor: str, now: datetime) -> int:
+    """Undo one recorded merge; the later merges that depend on it must be undone first."""
+    lock_identity_graph(conn)
+    record = repo.get_merge(conn, merge_id)
+    if record is None:
+        raise UnknownClient(f"no merge with id {merge_id}")
+    if record["undone_at"] is not None:
+        raise MergeNotUndoable(f"merge {merge_id} was already undone")
+    survivor_state = conn.execute(select(clients.c.merged_into).where(clients.c.id == record["survivor_id"])).scalar()
+    if survivor_state is not None:
+        later = [m["id"] for m in repo.list_merges(conn, record["survivor_id"]) if m["merged_id"] == record["survivor_id"] and m["undone_at"] is None]
+        raise MergeNotUndoable(f"undo merge {later[-1] if later else '?'} first: the survivor was merged again since")
+    return repo.undo_merge(conn, record, at=now, actor=actor)

@@ -1,0 +1,1 @@
+"""Segment-compatible ingestion: validation, quarantine, dedup, durable storage."""

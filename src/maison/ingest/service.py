@@ -1,0 +1,121 @@
+"""Ingest a request's messages in one transaction: store the valid, quarantine the invalid.
+
+The caller owns the transaction; nothing is acknowledged before it commits, so an
+acknowledged event is durable and a failed request leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from maison.core.settings import IngestSettings
+from maison.identity import service as identity
+from maison.ingest import repository as repo
+from maison.ingest.entities import Event, IngestResult, Rejection
+from maison.ingest.rules import MessageError, merge_context, normalize
+
+
+def validate(
+    messages: Sequence[Any],
+    *,
+    received_at: datetime,
+    limits: IngestSettings,
+    batch_context: Mapping[str, Any] | None = None,
+    sent_at: datetime | None = None,
+    default_type: str | None = None,
+    first_index: int = 0,
+) -> tuple[list[Event], list[tuple[Rejection, Any]]]:
+    """Split messages into valid events and rejections (pure: no I/O)."""
+    valid: list[Event] = []
+    rejected: list[tuple[Rejection, Any]] = []
+    for offset, message in enumerate(messages):
+        index = first_index + offset
+        try:
+            if isinstance(message, dict):
+                message = merge_context(message, batch_context)
+            valid.append(
+                normalize(
+                    message,
+                    received_at=received_at,
+                    max_event_bytes=limits.max_event_bytes,
+                    index=index,
+                    default_type=default_type,
+                    sent_at=sent_at,
+                )
+            )
+        except MessageError as exc:
+            rejected.append((Rejection(index=index, field=exc.field, reason=exc.reason), message))
+    return valid, rejected
+
+
+def store(
+    conn: Connection,
+    *,
+    source: str,
+    valid: Sequence[Event],
+    rejected: Sequence[tuple[Rejection, Any]],
+    received_at: datetime,
+) -> IngestResult:
+    """Store validated events (deduplicated by messageId per source) and quarantine the rest."""
+    result = IngestResult(rejected=[r for r, _ in rejected])
+    fresh: dict[str, Event] = {}
+    for event in valid:
+        fresh.setdefault(event.message_id, event)
+    seen = repo.existing_message_ids(conn, source, fresh)
+    new_events = [e for mid, e in fresh.items() if mid not in seen]
+    result.duplicates = len(valid) - len(new_events)
+    if new_events:
+        client_ids = identity.resolve(conn, new_events, now=received_at)
+        rows = [repo.event_row(e, source=source, client_id=c) for e, c in zip(new_events, client_ids, strict=True)]
+        repo.insert_events(conn, rows)
+    result.accepted = len(new_events)
+    repo.quarantine_messages(conn, source=source, received_at=received_at, rejected=rejected)
+    return result
+
+
+def ingest(
+    conn: Connection,
+    messages: Sequence[Any],
+    *,
+    source: str,
+    received_at: datetime,
+    limits: IngestSettings,
+    batch_context: Mapping[str, Any] | None = None,
+    sent_at: datetime | None = None,
+    default_type: str | None = None,
+    first_index: int = 0,
+) -> IngestResult:
+    valid, rejected = validate(
+        messages,
+        received_at=received_at,
+        limits=limits,
+        batch_context=batch_context,
+        sent_at=sent_at,
+        default_type=default_type,
+        first_index=first_index,
+    )
+    return store(conn, source=source, valid=valid, rejected=rejected, received_at=received_at)
+
+
+def replay_quarantined(
+    conn: Connection, ids: Sequence[int], *, limits: IngestSettings, now: datetime
+) -> tuple[IngestResult, list[int]]:
+    """Re-validate quarantined messages (after a fix); store those now valid, keep the others."""
+    rows = repo.get_quarantined(conn, ids)
+    total = IngestResult()
+    done: list[int] = []
+    for row in rows:
+        if row["status"] != "pending":
+            continue
+        valid, rejected = validate([row["message"]], received_at=now, limits=limits)
+        if rejected:
+            total.rejected.append(Rejection(index=row["id"], field=rejected[0][0].field, reason=rejected[0][0].reason))
+            continue
+        total.add(store(conn, source=row["source"], valid=valid, rejected=[], received_at=now))
+        done.append(row["id"])
+    repo.resolve_quarantined(conn, done, status="replayed", at=now)
+    return total, done
