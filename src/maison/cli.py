@@ -1,0 +1,26 @@
+"""The `maison` command: one sub-command group per capability."""
+
+from __future__ import annotations
+
+import typer
+
+from maison.access.cli import app as keys_app
+from maison.bench.cli import app as bench_app
+from maison.catalog.cli import app as catalog_app
+from maison.identity.cli import app as identity_app
+from maison.ingest.cli import app as events_app
+from maison.profiles.cli import app as profile_app
+from maison.serve import demo, serve
+
+app = typer.Typer(no_args_is_help=True, help="Maison: client memory, consent and personalization.")
+app.add_typer(keys_app, name="keys", help="Write keys for ingestion.")
+app.add_typer(events_app, name="events", help="Import events and manage the quarantine.")
+app.add_typer(identity_app, name="identity", help="Identity graph: merges and splits.")
+app.add_typer(profile_app, name="profile", help="Client profiles.")
+app.add_typer(catalog_app, name="catalog", help="Product catalog and content pages.")
+app.add_typer(bench_app, name="bench", help="Benchmarks (print figures against a baseline).")
+app.command()(serve)
+app.command()(demo)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,37 @@
+"""`maison serve` and `maison demo`: the HTTP server on the configured store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Worker processes (PostgreSQL only; SQLite wants one)."),
+) -> None:
+    """Run the HTTP API (ingestion, profiles, catalog)."""
+    import uvicorn
+
+    if workers > 1:
+        uvicorn.run("maison.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+    else:
+        from maison.app import create_app
+
+        uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+def demo(
+    scenario: Path = typer.Option(Path("../shared/scenarios/alex-morgan"), help="Scenario folder to load."),
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+    load_only: bool = typer.Option(False, help="Load the scenario and exit without serving."),
+) -> None:
+    """Load a scenario folder (catalog, content, population, streams) and serve it."""
+    from maison.demo import load_scenario
+
+    load_scenario(scenario)
+    if not load_only:
+        serve(host=host, port=port, workers=1)
