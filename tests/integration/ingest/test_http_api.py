@@ -71,3 +71,110 @@ def test_bad_key_is_401_with_json_error(client, engine, write_key):  # type: ign
     assert r.status_code == 401
     assert r.json()["code"] == "unauthorized"
     assert count(engine) == 0
+
+
+def test_single_endpoint_answers_400_for_an_invalid_message(client, engine, write_key):  # type: ignore[no-untyped-def]
+    cases = [
+        ({"event": "X", "messageId": "a"}, "userId"),
+        ({"event": "X", "userId": "u", "timestamp": "not-a-time"}, "timestamp"),
+        ({"event": "X", "userId": "u", "properties": {"blob": "x" * 33_000}}, "message"),
+    ]
+    for body, field in cases:
+        r = client.post("/v1/track", json=body, headers=auth(write_key))
+        assert r.status_code == 400, r.text
+        payload = r.json()
+        assert payload["code"] == "invalid_message" and payload["details"]["field"] == field
+        assert payload["message"]
+    r = client.post("/v1/batch", json={"batch": [{"type": "unknown-type", "userId": "u"}]}, headers=auth(write_key))
+    assert r.json()["rejected"][0]["field"] == "type"
+    assert count(engine) == 0
+
+
+def test_unreadable_requests_are_refused_whole_with_json_errors(client, engine, write_key):  # type: ignore[no-untyped-def]
+    h = {**auth(write_key), "Content-Type": "application/json"}
+    cases = [
+        (client.post("/v1/batch", content=b"{not json", headers=h), 400, "malformed_body"),
+        (client.post("/v1/batch", content=b"[1, 2]", headers=h), 400, "malformed_body"),
+        (client.post("/v1/batch", content=b'{"batch": 5}', headers=h), 400, "malformed_body"),
+        (client.post("/v1/batch", content=b"\x1f\x8b garbage", headers={**h, "Content-Encoding": "gzip"}), 400, "malformed_body"),
+        (client.post("/v1/batch", content=b"{}", headers={**h, "Content-Encoding": "br"}), 400, "malformed_body"),
+        (client.post("/v1/batch", content=b"x" * (500 * 1024 + 1), headers=h), 413, "payload_too_large"),
+        (client.post("/v1/batch", content=gzip.compress(b" " * (600 * 1024)), headers={**h, "Content-Encoding": "gzip"}), 413, "payload_too_large"),
+        (client.post("/v1/batch", json={"batch": []}), 401, "unauthorized"),
+        (client.post("/v1/batch", json={"batch": []}, headers={"Authorization": "Basic !!!"}), 400, "malformed_body"),
+    ]
+    for response, status, code in cases:
+        assert response.status_code == status, response.text
+        assert response.json()["code"] == code
+        assert response.json()["message"]
+    assert count(engine) == 0 and count(engine, quarantine) == 0
+
+
+def test_batch_context_is_merged_into_each_message(client, engine, write_key):  # type: ignore[no-untyped-def]
+    body = {"batch": [track("c1"), track("c2", context={"channel": "app"})], "context": {"channel": "web", "timezone": "Europe/Paris"}}
+    assert client.post("/v1/batch", json=body, headers=auth(write_key)).status_code == 200
+    with engine.connect() as conn:
+        rows = dict(conn.execute(select(events.c.message_id, events.c.channel)).all())
+        tz = conn.execute(select(events.c.timezone).where(events.c.message_id == "c2")).scalar_one()
+    assert rows == {"c1": "web", "c2": "app"}
+    assert tz == "Europe/Paris"
+
+
+def test_server_sets_received_at_and_corrects_skew(client, engine, write_key):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    skewed = now + timedelta(hours=3)
+    msg = track("s1", timestamp=(skewed - timedelta(seconds=30)).isoformat(), sentAt=skewed.isoformat())
+    assert client.post("/v1/batch", json={"batch": [msg]}, headers=auth(write_key)).status_code == 200
+    with engine.connect() as conn:
+        ts, received = conn.execute(select(events.c.timestamp, events.c.received_at)).one()
+    assert abs((received - ts).total_seconds() - 30) < 1
+
+
+def test_a_failure_while_storing_leaves_nothing_half_written(client, engine, write_key, monkeypatch):  # type: ignore[no-untyped-def]
+    import maison.ingest.repository as repo
+
+    def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(repo, "insert_events", boom)
+    batch = {"batch": [track("h1"), {"type": "bad"}]}
+    from fastapi.testclient import TestClient
+
+    with TestClient(client.app, raise_server_exceptions=False) as c:
+        assert c.post("/v1/batch", json=batch, headers=auth(write_key)).status_code == 500
+    assert count(engine) == 0 and count(engine, quarantine) == 0
+    from maison.core.schema import clients, identities
+
+    assert count(engine, clients) == 0 and count(engine, identities) == 0
+
+
+def test_cors_allows_only_the_key_origins(client, engine, write_key):  # type: ignore[no-untyped-def]
+    msg = orjson.dumps({**track("o1"), "writeKey": write_key})
+    ok = client.post("/v1/t", content=msg, headers={"Content-Type": "text/plain", "Origin": "https://shop.example.com"})
+    assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == "https://shop.example.com"
+    bad = client.post("/v1/t", content=msg, headers={"Content-Type": "text/plain", "Origin": "https://evil.example"})
+    assert bad.status_code == 403 and bad.json()["code"] == "forbidden"
+    pre = client.options("/v1/t", headers={"Origin": "https://shop.example.com", "Access-Control-Request-Method": "POST"})
+    assert pre.status_code == 204
+    assert client.options("/v1/t", headers={"Origin": "https://evil.example"}).status_code == 403
+
+
+def test_quarantined_message_can_be_fixed_and_replayed(client, engine, write_key):  # type: ignore[no-untyped-def]
+    from maison.core.clock import utcnow
+    from maison.core.settings import IngestSettings
+    from maison.ingest import repository, service
+
+    client.post("/v1/batch", json={"batch": [track("q1", timestamp="bad")]}, headers=auth(write_key))
+    with engine.begin() as conn:
+        [row] = repository.list_quarantine(conn)
+        result, done = service.replay_quarantined(conn, [row["id"]], limits=IngestSettings(), now=utcnow())
+    assert done == [] and result.rejected[0].field == "timestamp"
+    with engine.begin() as conn:
+        repository.replace_quarantined_message(conn, row["id"], {**row["message"], "timestamp": "2026-01-05T20:00:00Z"})
+        result, done = service.replay_quarantined(conn, [row["id"]], limits=IngestSettings(), now=utcnow())
+    assert done == [row["id"]] and result.accepted == 1
+    with engine.connect() as conn:
+        assert repository.list_quarantine(conn) == []
+    assert count(engine) == 1

@@ -1,0 +1,96 @@
+"""Pure rules of message normalisation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from maison.ingest.rules import MessageError, merge_context, normalize
+
+NOW = datetime(2026, 2, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def norm(message, **kw):  # type: ignore[no-untyped-def]
+    return normalize(message, received_at=NOW, max_event_bytes=32 * 1024, **kw)
+
+
+def test_clock_skew_is_corrected_from_sent_at():
+    # The device clock runs 1 hour fast: it stamped the event 10 s before sending it.
+    e = norm({"type": "track", "event": "X", "userId": "u", "timestamp": "2026-02-01T13:00:00Z", "sentAt": "2026-02-01T13:00:10Z"})
+    assert e.timestamp == datetime(2026, 2, 1, 11, 59, 50, tzinfo=UTC)
+    assert e.raw["originalTimestamp"] == "2026-02-01T13:00:00Z"
+
+
+def test_batch_sent_at_applies_when_message_has_none():
+    e = norm({"type": "track", "event": "X", "userId": "u", "timestamp": "2026-02-01T13:00:00Z"}, sent_at=datetime(2026, 2, 1, 13, 0, 5, tzinfo=UTC))
+    assert e.timestamp == datetime(2026, 2, 1, 11, 59, 55, tzinfo=UTC)
+
+
+def test_without_sent_at_the_timestamp_is_kept_with_its_offset():
+    e = norm({"type": "page", "anonymousId": "a", "timestamp": "2026-03-29T15:11:00+01:00"})
+    assert e.timestamp == datetime(2026, 3, 29, 14, 11, tzinfo=UTC)
+    assert e.utc_offset_minutes == 60
+
+
+def test_missing_timestamp_is_received_at():
+    assert norm({"type": "track", "event": "X", "userId": "u"}).timestamp == NOW
+
+
+def test_batch_context_fills_in_but_message_context_wins():
+    m = merge_context({"type": "track", "context": {"channel": "app"}}, {"channel": "web", "locale": "en-GB"})
+    assert m["context"] == {"channel": "app", "locale": "en-GB"}
+
+
+@pytest.mark.parametrize(
+    ("message", "field"),
+    [
+        ({"type": "track", "event": "X"}, "userId"),
+        ({"type": "bogus", "userId": "u"}, "type"),
+        ({"type": "track", "userId": "u"}, "event"),
+        ({"type": "track", "event": "X", "userId": "u", "timestamp": "last tuesday"}, "timestamp"),
+        ({"type": "track", "event": "X", "userId": {"a": 1}}, "userId"),
+        ({"type": "track", "event": "X", "userId": "u", "properties": [1]}, "properties"),
+        ({"type": "alias", "userId": "u"}, "previousId"),
+        ({"type": "track", "event": "X", "userId": "u", "properties": {"dwell_seconds": "long"}}, "properties.dwell_seconds"),
+        ({"type": "track", "event": "Order Completed", "userId": "u", "properties": {"total": "abc"}}, "properties.total"),
+        ("not an object", "message"),
+    ],
+)
+def test_invalid_messages_name_the_field(message, field):  # type: ignore[no-untyped-def]
+    with pytest.raises(MessageError) as info:
+        norm(message)
+    assert info.value.field == field
+
+
+def test_message_over_32_kb_is_refused():
+    with pytest.raises(MessageError, match="limit is 32768"):
+        norm({"type": "track", "event": "X", "userId": "u", "properties": {"blob": "x" * 33_000}})
+
+
+def test_typed_columns_are_extracted():
+    e = norm({"type": "track", "event": "Order Completed", "userId": "u", "context": {"channel": "web", "timezone": "Europe/London"},
+              "properties": {"order_id": "o1", "total": 1000, "currency": "EUR", "store": "london", "products": []}})
+    assert (e.order_id, str(e.revenue), e.currency, e.store_id, e.channel, e.timezone) == ("o1", "1000.00", "EUR", "london", "web", "Europe/London")
+    assert e.data_category == "purchase_history"
+
+
+@pytest.mark.parametrize(
+    ("message", "category"),
+    [
+        ({"type": "page", "anonymousId": "a", "properties": {"content_type": "sourcing"}}, "content_engagement"),
+        ({"type": "page", "anonymousId": "a", "properties": {"content_type": "account"}}, "browsing_behaviour"),
+        ({"type": "track", "event": "Products Searched", "userId": "u"}, "search_history"),
+        ({"type": "track", "event": "Checkout Started", "userId": "u"}, "cart_activity"),
+        ({"type": "track", "event": "Email Opened", "userId": "u"}, "email_engagement"),
+        ({"type": "track", "event": "Consent Updated", "userId": "u"}, "consent_record"),
+        ({"type": "identify", "userId": "u", "traits": {"declared_categories": ["A"]}}, "declared_categories"),
+        ({"type": "identify", "userId": "u", "traits": {"city": "London"}}, "demographics"),
+    ],
+)
+def test_each_message_falls_under_one_data_category(message, category):  # type: ignore[no-untyped-def]
+    assert norm(message).data_category == category
+
+
+def test_missing_message_id_gets_one():
+    assert norm({"type": "track", "event": "X", "userId": "u"}).message_id.startswith("maison-")
