@@ -78,3 +78,62 @@ def classify(message: Mapping[str, Any]) -> str:
         content_type = props.get("content_type")
         return "content_engagement" if content_type in CONTENT_PAGE_TYPES else "browsing_behaviour"
     return _TRACK_CATEGORIES.get(str(message.get("event")), "browsing_behaviour")
+
+
+LEVELS: Final = ("L1", "L2", "L3")
+LEVEL_OF: Final[Mapping[str, str]] = {
+    **{p: "L1" for p in L1_PURPOSES},
+    **{p: "L2" for p in L2_PURPOSES},
+    **{p: "L3" for p in L3_PURPOSES},
+}
+# Observed behaviour needs consent to be collected at all. Declared data (what the client typed
+# in) and purchases (the contract) are kept for the account; their *use* still needs consent.
+OBSERVED: Final = frozenset(L2_PURPOSES) - {"similar_customer_signals"}
+# Derived, not collected: these purposes only govern use.
+DERIVED: Final = frozenset({"similar_customer_signals", *L3_PURPOSES})
+
+DESCRIPTIONS: Final[Mapping[str, str]] = {
+    "declared_categories": "The product categories you told us you are interested in.",
+    "purchase_history": "What you bought online and in store, and your reviews.",
+    "demographics": "Your city, country, time zone and age band.",
+    "browsing_behaviour": "Which products and pages you look at on our site, and what you save.",
+    "search_history": "What you search for on our site.",
+    "cart_activity": "What you add to or remove from your bag, and checkouts you start.",
+    "email_engagement": "When you open our emails and which links you follow.",
+    "content_engagement": "Which articles and guides you read, and for how long.",
+    "similar_customer_signals": "Ratings and fit feedback from clients who browse like you.",
+    "taste_trajectory": "How your taste has shifted over the months, in plain words.",
+    "values_inference": "What you seem to value (for example sustainability or artisan work).",
+    "exploratory_recommendations": "Occasional picks beyond what you have shown interest in.",
+}
+
+# fideslang taxonomy keys (data categories and data uses); `maison.` where none fits.
+FIDES_CATEGORY: Final[Mapping[str, str]] = {
+    "declared_categories": "user.content.self_image",
+    "purchase_history": "user.behavior.purchase_history",
+    "demographics": "user.demographic",
+    "browsing_behaviour": "user.behavior.browsing_history",
+    "search_history": "user.behavior.search_history",
+    "cart_activity": "maison.user.behavior.cart_activity",
+    "email_engagement": "maison.user.behavior.email_open_tracking",
+    "content_engagement": "maison.user.behavior.content_engagement",
+    "similar_customer_signals": "maison.derived.cohort_modelling",
+    "taste_trajectory": "user.behavior",
+    "values_inference": "maison.derived.values_inference",
+    "exploratory_recommendations": "maison.derived.exploratory_recommendations",
+}
+FIDES_USE: Final[Mapping[str, str]] = {
+    "L1": "personalize.content.limited",
+    "L2": "personalize.content.profiling",
+    "L3": "personalize.content.profiled",
+    "marketing": "marketing.communications.email",
+    "scoring": "maison.analytics.future_vip_scoring",
+}
+# Never inferred at any depth (GDPR Art. 9 special categories).
+SPECIAL_CATEGORIES: Final = frozenset({"health", "maternity", "religion", "politics", "sexual_orientation", "ethnicity"})
+
+
+def level_includes(level: str, purpose: str) -> bool:
+    """Whether a personalisation depth may use a purpose (L2 includes L1, L3 includes both)."""
+    need = LEVEL_OF.get(purpose)
+    return need is not None and level in LEVELS and LEVELS.index(level) >= LEVELS.index(need)

@@ -174,3 +174,138 @@ content_pages = Table(
     Column("features_products", JSON, nullable=False),
     Column("published_on", Date),
 )
+
+# ---- consent and privacy -------------------------------------------------------------------
+
+# Append-only: the store refuses UPDATE of any column but client_id (re-keyed when identities
+# merge) and refuses DELETE unless the erasure procedure has marked the client (see
+# `erasure_marks` and migration 0002's triggers).
+consent_ledger = Table(
+    "consent_ledger",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("client_id", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("purpose", String(40)),
+    Column("granted", Boolean),
+    Column("level", String(2)),
+    Column("effective_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("method", String(20), nullable=False),
+    Column("source", String(60)),
+    Column("notice_version", String(40)),
+    Column("geography", String(8)),
+    Column("message_id", String(200)),
+    Column("actor", String(100)),
+    Index("ix_consent_ledger_client", "client_id", "effective_at"),
+)
+
+erasure_marks = Table(
+    "erasure_marks",
+    metadata,
+    Column("client_id", String(40), primary_key=True),
+)
+
+notices = Table(
+    "notices",
+    metadata,
+    Column("version", String(40), primary_key=True),
+    Column("text_sha256", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("purposes", JSON, nullable=False),  # purposes whose consent must be renewed
+    Column("published_at", UTCDateTime, nullable=False),
+)
+
+# Keyed hashes (HMAC-SHA256) of an erased client's identifiers: late or replayed events that
+# carry one are dropped. Holds no identifier in clear.
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("identifier_hash", String(64), primary_key=True),
+    Column("request_id", String(100)),
+    Column("suppressed_at", UTCDateTime, nullable=False),
+)
+
+# What each erasure removed, in counts only.
+erasure_log = Table(
+    "erasure_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(100)),
+    Column("erased_at", UTCDateTime, nullable=False),
+    Column("counts", JSON, nullable=False),
+)
+
+privacy_requests = Table(
+    "privacy_requests",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("request_id", String(100), unique=True),
+    Column("client_id", String(40), index=True),
+    Column("kind", String(20), nullable=False),  # export | erasure | rectification | restriction | objection
+    Column("status", String(20), nullable=False),  # pending | verified | done | rejected
+    Column("channel", String(20), nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("completed_at", UTCDateTime),
+    Column("detail", JSON),
+)
+
+# Every automated decision (a recommendation set, a score, a message) with what it read.
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("client_id", String(40), nullable=False),
+    Column("kind", String(40), nullable=False),  # recommendations | digest | score | message
+    Column("decided_at", UTCDateTime, nullable=False),
+    Column("model_version", String(80), nullable=False),
+    Column("data_categories", JSON, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("output", JSON, nullable=False),
+    Index("ix_decisions_client", "client_id", "decided_at"),
+)
+
+# Reads of a client's data by a person (associate, admin), for accountability.
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("client_id", String(40), nullable=False, index=True),
+    Column("actor", String(100), nullable=False),
+    Column("scope", String(20), nullable=False),
+    Column("what", String(100), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+# API keys other than write keys: admin, associate (bound to a store).
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("scope", String(20), nullable=False),  # admin | associate
+    Column("store_id", String(100)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+# Models trained on data that has since been erased or withdrawn must be retrained.
+retrain_queue = Table(
+    "retrain_queue",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("reason", String(40), nullable=False),
+    Column("queued_at", UTCDateTime, nullable=False),
+    Column("done_at", UTCDateTime),
+)
+
+# Tables holding rows about one client, by column: erasure deletes them, merges re-key them.
+CLIENT_KEYED: tuple[tuple[Table, str], ...] = (
+    (events, "client_id"),
+    (consent_ledger, "client_id"),
+    (privacy_requests, "client_id"),
+    (decisions, "client_id"),
+    (access_log, "client_id"),
+)

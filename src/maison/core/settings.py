@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,6 +25,33 @@ class IngestSettings(BaseModel):
     )
 
 
+class PrivacySettings(BaseModel):
+    """Keys and periods of the privacy capability."""
+
+    suppression_key: SecretStr | None = Field(
+        None,
+        description="HMAC key for erased clients' identifier hashes. Set it in production; when "
+        "unset a random key is created once in MAISON_HOME/suppression.key.",
+    )
+    request_due_days: int = Field(30, description="Days to answer a data-subject request (GDPR Art. 12).")
+    retention_days: dict[str, int] = Field(
+        default_factory=lambda: {
+            "browsing_behaviour": 395,
+            "search_history": 395,
+            "cart_activity": 180,
+            "email_engagement": 395,
+            "content_engagement": 395,
+            "purchase_history": 3650,
+            "declared_categories": 3650,
+            "demographics": 3650,
+            "decisions": 730,
+            "access_log": 730,
+            "quarantine": 30,
+        },
+        description="Days each data category is kept after the event (see docs/privacy.md).",
+    )
+
+
 class Settings(BaseSettings):
     """Top-level settings. `MAISON_HOME` holds the embedded database and model artefacts."""
 
@@ -36,6 +63,20 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the store; default is a SQLite file under MAISON_HOME.",
     )
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+
+    def suppression_key(self) -> bytes:
+        """The HMAC key for suppression hashes (configured, or created once under MAISON_HOME)."""
+        if self.privacy.suppression_key is not None:
+            return self.privacy.suppression_key.get_secret_value().encode()
+        path = self.home / "suppression.key"
+        if not path.exists():
+            import secrets
+
+            self.home.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_hex(32))
+        return path.read_text().strip().encode()
 
     def resolved_database_url(self) -> str:
         """The URL to connect to: the configured one, or the embedded SQLite file."""

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, or_, select, tuple_, update
 
 from maison.core.dialect import insert_ignoring_conflicts
-from maison.core.schema import clients, events, identities, identity_merges
+from maison.core.schema import CLIENT_KEYED, clients, events, identities, identity_merges
 from maison.identity.rules import USER, event_owner_identifier
 
 Identifier = tuple[str, str]
@@ -104,7 +104,8 @@ def merge(
     """Move every identifier and event of `merged` onto `survivor`, and record how to undo it."""
     moved = identifiers_of_client(conn, merged)
     conn.execute(update(identities).where(identities.c.client_id == merged).values(client_id=survivor))
-    conn.execute(update(events).where(events.c.client_id == merged).values(client_id=survivor))
+    for table, column in CLIENT_KEYED:  # events, consent ledger, decisions… follow the client
+        conn.execute(update(table).where(table.c[column] == merged).values({column: survivor}))
     conn.execute(update(clients).where(clients.c.id == merged).values(merged_into=survivor))
     result = conn.execute(
         identity_merges.insert().values(
@@ -149,11 +150,25 @@ def undo_merge(conn: Connection, record: dict[str, Any], *, at: datetime, actor:
         )
     moving = set(still_there)
     rows = conn.execute(
-        select(events.c.id, events.c.user_id, events.c.anonymous_id).where(events.c.client_id == survivor)
+        select(events.c.id, events.c.message_id, events.c.user_id, events.c.anonymous_id).where(
+            events.c.client_id == survivor
+        )
     ).all()
-    ids = [r.id for r in rows if event_owner_identifier(r.user_id, r.anonymous_id) in moving]
+    back = [r for r in rows if event_owner_identifier(r.user_id, r.anonymous_id) in moving]
+    ids = [r.id for r in back]
+    message_ids = [r.message_id for r in back]
     for start in range(0, len(ids), _CHUNK):
         conn.execute(update(events).where(events.c.id.in_(ids[start : start + _CHUNK])).values(client_id=merged))
+    # Rows that other tables derived from those events (consent stated in them) go back too.
+    for table, column in CLIENT_KEYED:
+        if table is events or "message_id" not in table.c:
+            continue
+        for start in range(0, len(message_ids), _CHUNK):
+            conn.execute(
+                update(table)
+                .where(table.c[column] == survivor, table.c.message_id.in_(message_ids[start : start + _CHUNK]))
+                .values({column: merged})
+            )
     conn.execute(update(clients).where(clients.c.id == merged).values(merged_into=None))
     conn.execute(
         update(identity_merges)

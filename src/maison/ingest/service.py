@@ -12,11 +12,13 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from maison.core.settings import IngestSettings
-from maison.identity import service as identity
+from maison.core.settings import IngestSettings, get_settings
+from maison.ingest import gate
 from maison.ingest import repository as repo
 from maison.ingest.entities import Event, IngestResult, Rejection
 from maison.ingest.rules import MessageError, merge_context, normalize
+from maison.privacy import requests as privacy_requests
+from maison.privacy.requests import REQUEST_EVENTS
 
 
 def validate(
@@ -59,6 +61,7 @@ def store(
     valid: Sequence[Event],
     rejected: Sequence[tuple[Rejection, Any]],
     received_at: datetime,
+    suppression_key: bytes | None = None,
 ) -> IngestResult:
     """Store validated events (deduplicated by messageId per source) and quarantine the rest."""
     result = IngestResult(rejected=[r for r, _ in rejected])
@@ -69,10 +72,15 @@ def store(
     new_events = [e for mid, e in fresh.items() if mid not in seen]
     result.duplicates = len(valid) - len(new_events)
     if new_events:
-        client_ids = identity.resolve(conn, new_events, now=received_at)
-        rows = [repo.event_row(e, source=source, client_id=c) for e, c in zip(new_events, client_ids, strict=True)]
+        key = suppression_key if suppression_key is not None else get_settings().suppression_key()
+        admitted = gate.admit(conn, new_events, now=received_at, suppression_key=key)
+        rows = [repo.event_row(e, source=source, client_id=c) for e, c in zip(admitted.events, admitted.clients, strict=True)]
         repo.insert_events(conn, rows)
-    result.accepted = len(new_events)
+        result.accepted = len(rows)
+        result.dropped = admitted.dropped
+        requests = [(e, c) for e, c in zip(admitted.events, admitted.clients, strict=True) if e.event in REQUEST_EVENTS]
+        if requests:
+            privacy_requests.from_events(conn, requests, now=received_at, suppression_key=key)
     repo.quarantine_messages(conn, source=source, received_at=received_at, rejected=rejected)
     return result
 

@@ -20,7 +20,7 @@ _n = iter(range(10**6))
 def msg(kind: str = "track", *, at: int = 0, **fields):  # type: ignore[no-untyped-def]
     body = {"type": kind, "messageId": f"m{next(_n)}", "timestamp": (T0 + timedelta(minutes=at)).isoformat(), **fields}
     if kind == "track":
-        body.setdefault("event", "Product Viewed")
+        body.setdefault("event", "Order Completed")  # kept without consent (the contract)
     return body
 
 
@@ -39,13 +39,19 @@ def events_of(engine, client: str) -> list[str]:  # type: ignore[no-untyped-def]
         return sorted(r[0] for r in conn.execute(select(events.c.message_id).where(events.c.client_id == client)))
 
 
+ALL_GRANTED = {"personalization_level": "L2", "purposes": {p: True for p in (
+    "declared_categories", "purchase_history", "demographics", "browsing_behaviour", "search_history",
+    "cart_activity", "email_engagement", "content_engagement", "similar_customer_signals")}}
+
+
 def test_anonymous_history_joins_the_client_at_identify(engine):  # type: ignore[no-untyped-def]
+    send(engine, msg(event="Consent Updated", anonymousId="a1", at=-1, properties=ALL_GRANTED))
     send(engine, msg(anonymousId="a1", at=0), msg("page", anonymousId="a1", at=1))
     send(engine, msg("identify", userId="u1", anonymousId="a1", at=2, traits={"email": "Alex@Example.NET "}))
     client = client_of(engine, "u1")
     assert client_of(engine, "a1") == client
     assert client_of(engine, "alex@example.net") == client
-    assert len(events_of(engine, client)) == 3
+    assert len(events_of(engine, client)) == 4  # consent, order, page view, identify
 
 
 def test_events_in_one_batch_out_of_order_still_join(engine):  # type: ignore[no-untyped-def]

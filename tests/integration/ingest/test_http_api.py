@@ -16,7 +16,7 @@ def auth(key: str) -> dict[str, str]:
 
 
 def track(mid: str, **extra):  # type: ignore[no-untyped-def]
-    return {"type": "track", "event": "Product Viewed", "userId": "u1", "messageId": mid,
+    return {"type": "track", "event": "Order Completed", "userId": "u1", "messageId": mid,
             "timestamp": "2026-01-05T20:00:00+00:00", "properties": {"product_id": "P1"}, **extra}
 
 

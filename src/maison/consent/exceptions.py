@@ -1,0 +1,5 @@
+from maison.core.errors import BadRequest
+
+
+class InvalidConsent(BadRequest):
+    code = "invalid_consent"

@@ -1,0 +1,41 @@
+"""Suppression of erased clients: keyed hashes of identifiers, never the identifiers.
+
+HMAC (not a plain hash) so that a leaked table cannot be reversed by hashing known emails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from maison.core.dialect import insert_ignoring_conflicts
+from maison.core.schema import suppressions
+
+Identifier = tuple[str, str]
+
+
+def keyed_hash(key: bytes, identifier: Identifier) -> str:
+    kind, value = identifier
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def suppressed(conn: Connection, key: bytes, identifiers: Iterable[Identifier]) -> set[Identifier]:
+    """Which of these identifiers belong to an erased client."""
+    by_hash = {keyed_hash(key, i): i for i in set(identifiers)}
+    found: set[Identifier] = set()
+    hashes = sorted(by_hash)
+    for start in range(0, len(hashes), 500):
+        rows = conn.execute(
+            select(suppressions.c.identifier_hash).where(suppressions.c.identifier_hash.in_(hashes[start : start + 500]))
+        )
+        found.update(by_hash[r[0]] for r in rows)
+    return found
+
+
+def suppress(conn: Connection, key: bytes, identifiers: Sequence[Identifier], *, request_id: str | None, at: datetime) -> None:
+    rows = [{"identifier_hash": keyed_hash(key, i), "request_id": request_id, "suppressed_at": at} for i in identifiers]
+    insert_ignoring_conflicts(conn, suppressions, rows, index=("identifier_hash",))
