@@ -140,3 +140,28 @@ def population_file(scenario_dir: Path, tmp_path_factory: pytest.TempPathFactory
             check=True, capture_output=True,
         )
     return out
+
+
+@pytest.fixture
+def admin_key(engine: Engine) -> str:
+    from maison.access.auth import create_api_key
+    from maison.core.clock import utcnow
+
+    with engine.begin() as conn:
+        return create_api_key(conn, name="admin", scope="admin", store_id=None, now=utcnow())
+
+
+ALL_PURPOSES = (
+    "declared_categories", "purchase_history", "demographics", "browsing_behaviour", "search_history",
+    "cart_activity", "email_engagement", "content_engagement", "similar_customer_signals",
+    "taste_trajectory", "values_inference", "exploratory_recommendations",
+)
+
+
+def consent_message(*, at: str, level: str = "L2", off: tuple[str, ...] = (), **ids: str) -> dict:  # type: ignore[type-arg]
+    """A `Consent Updated` message granting every purpose of the level except `off`."""
+    from maison.consent.purposes import level_includes
+
+    purposes = {p: level_includes(level, p) and p not in off for p in ALL_PURPOSES}
+    return {"type": "track", "event": "Consent Updated", "timestamp": at, "messageId": f"consent-{at}-{sorted(ids.items())}",
+            "properties": {"personalization_level": level, "purposes": purposes, "policy_version": "2026-01"}, **ids}

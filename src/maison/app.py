@@ -21,6 +21,7 @@ class AppState:
     settings: Settings
     engine: Engine
     keys: KeyRing
+    suppression_key: bytes
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None, migrate: bool = True) -> FastAPI:
@@ -29,7 +30,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     if migrate:
         upgrade(engine)
     app = FastAPI(title="Maison", version=__version__)
-    app.state.maison = AppState(settings=settings, engine=engine, keys=KeyRing(engine))
+    app.state.maison = AppState(
+        settings=settings, engine=engine, keys=KeyRing(engine), suppression_key=settings.suppression_key()
+    )
 
     @app.exception_handler(MaisonError)
     async def _maison_error(request: Request, exc: MaisonError) -> JSONResponse:
@@ -44,12 +47,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         )
 
     from maison.catalog.routes import router as catalog_router
+    from maison.consent.routes import router as consent_router
+    from maison.privacy.routes import router as privacy_router
     from maison.ingest.routes import router as ingest_router
     from maison.profiles.routes import router as profiles_router
 
     app.include_router(ingest_router)
     app.include_router(profiles_router)
     app.include_router(catalog_router)
+    app.include_router(consent_router)
+    app.include_router(privacy_router)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:

@@ -65,11 +65,21 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
+    token_secret_key: SecretStr | None = Field(
+        None, description="HMAC key signing client self-service tokens; default: MAISON_HOME/token.key."
+    )
+
     def suppression_key(self) -> bytes:
         """The HMAC key for suppression hashes (configured, or created once under MAISON_HOME)."""
-        if self.privacy.suppression_key is not None:
-            return self.privacy.suppression_key.get_secret_value().encode()
-        path = self.home / "suppression.key"
+        return self._secret(self.privacy.suppression_key, "suppression.key")
+
+    def token_secret(self) -> bytes:
+        return self._secret(self.token_secret_key, "token.key")
+
+    def _secret(self, configured: SecretStr | None, filename: str) -> bytes:
+        if configured is not None:
+            return configured.get_secret_value().encode()
+        path = self.home / filename
         if not path.exists():
             import secrets
 

@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import Engine
 
 from maison.core.clock import utcnow
-from maison.core.settings import IngestSettings
+from maison.core.settings import IngestSettings, get_settings
 from maison.ingest import service
 from maison.ingest.entities import IngestResult, Rejection
 
@@ -57,6 +57,7 @@ def import_file(
 ) -> ImportReport:
     """Import a file chunk by chunk; each chunk is one transaction, so a crash loses no committed chunk."""
     limits = limits or IngestSettings()
+    key = get_settings().suppression_key()
     report = ImportReport()
     for first_line, messages, read in _chunks(path, limits.import_chunk_size):
         received_at = utcnow()
@@ -77,7 +78,9 @@ def import_file(
             rejected.append((Rejection(index=first_line + i, field="line", reason=reason), {"_line": first_line + i}))
         rejected.sort(key=lambda pair: pair[0].index)
         with engine.begin() as conn:
-            chunk = service.store(conn, source=source, valid=valid, rejected=rejected, received_at=received_at)
+            chunk = service.store(
+                conn, source=source, valid=valid, rejected=rejected, received_at=received_at, suppression_key=key
+            )
         report.lines += len(messages)
         report.result.add(chunk)
         if progress:

@@ -63,7 +63,10 @@ async def _handle(request: Request, kind: str) -> Response:
             r = rejected[0][0]
             raise InvalidMessage(r.reason, details={"field": r.field})
         with app.engine.begin() as conn:
-            result = service.store(conn, source=source.name, valid=valid, rejected=rejected, received_at=received_at)
+            result = service.store(
+                conn, source=source.name, valid=valid, rejected=rejected, received_at=received_at,
+                suppression_key=app.suppression_key,
+            )
         return result.to_dict()
 
     return JSONResponse(await run_in_threadpool(work), headers=headers)

@@ -96,6 +96,7 @@ def ingest(
     sent_at: datetime | None = None,
     default_type: str | None = None,
     first_index: int = 0,
+    suppression_key: bytes | None = None,
 ) -> IngestResult:
     valid, rejected = validate(
         messages,
@@ -106,7 +107,7 @@ def ingest(
         default_type=default_type,
         first_index=first_index,
     )
-    return store(conn, source=source, valid=valid, rejected=rejected, received_at=received_at)
+    return store(conn, source=source, valid=valid, rejected=rejected, received_at=received_at, suppression_key=suppression_key)
 
 
 def replay_quarantined(
