@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from maison.core.clock import utcnow
 from maison.core.errors import InvalidFile
 from maison.core.settings import IngestSettings
 from maison.ingest.importer import ImportReport, import_file
@@ -32,11 +33,12 @@ def load_catalog(engine: Engine, folder: Path) -> tuple[int, int]:
     catalog_file = folder / "catalog.jsonl"
     if catalog_file.exists():
         with engine.begin() as conn:
-            products = catalog.import_products(conn, catalog_file).count
+            report = catalog.import_products(conn, catalog_file, now=utcnow())
+            products = len(report.ids)
     content_file = folder / "content_pages.jsonl"
     if content_file.exists():
         with engine.begin() as conn:
-            pages = catalog.import_content_pages(conn, content_file).count
+            pages = len(catalog.import_content_pages(conn, content_file).ids)
     return products, pages
 
 
