@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,9 +21,19 @@ from maison.core.db import make_engine, upgrade
 from maison.core.schema import metadata
 from maison.core.settings import Settings
 
+# Keys, exports and other MAISON_HOME files of code paths that use the process settings.
+os.environ.setdefault("MAISON_HOME", tempfile.mkdtemp(prefix="maison-test-home-"))
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
-PG_URL = os.environ.get("MAISON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from helpers import PG_URL  # noqa: E402
 SCENARIO = Path(__file__).resolve().parents[1].parent / "shared" / "scenarios" / "alex-morgan"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Scenario tests share one expensive template per backend: keep them on one xdist worker."""
+    for item in items:
+        if "scenario" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group("scenario"))
 
 
 def _worker() -> str:
@@ -149,19 +160,3 @@ def admin_key(engine: Engine) -> str:
 
     with engine.begin() as conn:
         return create_api_key(conn, name="admin", scope="admin", store_id=None, now=utcnow())
-
-
-ALL_PURPOSES = (
-    "declared_categories", "purchase_history", "demographics", "browsing_behaviour", "search_history",
-    "cart_activity", "email_engagement", "content_engagement", "similar_customer_signals",
-    "taste_trajectory", "values_inference", "exploratory_recommendations",
-)
-
-
-def consent_message(*, at: str, level: str = "L2", off: tuple[str, ...] = (), **ids: str) -> dict:  # type: ignore[type-arg]
-    """A `Consent Updated` message granting every purpose of the level except `off`."""
-    from maison.consent.purposes import level_includes
-
-    purposes = {p: level_includes(level, p) and p not in off for p in ALL_PURPOSES}
-    return {"type": "track", "event": "Consent Updated", "timestamp": at, "messageId": f"consent-{at}-{sorted(ids.items())}",
-            "properties": {"personalization_level": level, "purposes": purposes, "policy_version": "2026-01"}, **ids}

@@ -9,6 +9,7 @@ from maison.bench.cli import app as bench_app
 from maison.catalog.cli import app as catalog_app
 from maison.identity.cli import app as identity_app
 from maison.ingest.cli import app as events_app
+from maison.privacy.cli import app as privacy_app
 from maison.profiles.cli import app as profile_app
 from maison.serve import demo, serve
 
@@ -18,6 +19,7 @@ app.add_typer(events_app, name="events", help="Import events and manage the quar
 app.add_typer(identity_app, name="identity", help="Identity graph: merges and splits.")
 app.add_typer(profile_app, name="profile", help="Client profiles.")
 app.add_typer(catalog_app, name="catalog", help="Product catalog and content pages.")
+app.add_typer(privacy_app, name="privacy", help="Data-subject rights, retention, notices.")
 app.add_typer(bench_app, name="bench", help="Benchmarks (print figures against a baseline).")
 app.command()(serve)
 app.command()(demo)

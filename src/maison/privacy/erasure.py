@@ -43,7 +43,7 @@ def erase(conn: Connection, client_id: str, *, request_id: str | None, suppressi
     counts: dict[str, int] = {}
     conn.execute(erasure_marks.insert(), [{"client_id": c} for c in family])
     for table, column in CLIENT_KEYED:
-        counts[table.name] = conn.execute(delete(table).where(table.c[column].in_(family))).rowcount
+        counts[str(table.name)] = conn.execute(delete(table).where(table.c[column].in_(family))).rowcount
     counts["quarantine"] = _erase_quarantined(conn, [v for _, v in idents])
     counts["identity_merges"] = conn.execute(
         delete(identity_merges).where(or_(identity_merges.c.survivor_id.in_(family), identity_merges.c.merged_id.in_(family)))

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from conftest import consent_message
+from helpers import consent_message
 from maison.consent import service as consent
 from maison.consent.entities import Use
 from maison.core.schema import consent_ledger, events
