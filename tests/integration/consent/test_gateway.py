@@ -1,0 +1,41 @@
+"""Readers get only what consent allows for their declared use, at the instant they read."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from helpers import consent_message
+from maison.consent import gateway
+from maison.consent.entities import Use
+from maison.consent.readers import declare
+from maison.core.settings import IngestSettings
+from maison.identity.service import find_client
+from maison.ingest.service import ingest
+
+READER = declare("test.browsing_and_declared", use=Use.PERSONALIZE,
+                 categories=("browsing_behaviour", "declared_categories"), why="contract test")
+
+
+def send(engine, *messages):  # type: ignore[no-untyped-def]
+    with engine.begin() as conn:
+        ingest(conn, list(messages), source="web", received_at=datetime(2026, 3, 1, tzinfo=UTC), limits=IngestSettings(), suppression_key=b"k")
+
+
+def read(engine, at: str) -> list[str]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        client = find_client(conn, "u1")
+        rows = gateway.read(conn, READER, [client], at=datetime.fromisoformat(at)).get(client, [])
+    return [r["messageId"] for r in rows]
+
+
+def test_withdrawing_changes_what_readers_receive_not_just_labels(engine):  # type: ignore[no-untyped-def]
+    send(engine,
+         consent_message(at="2026-01-05T10:00:00+00:00", level="L1", extra=("browsing_behaviour",), userId="u1"),
+         {"type": "identify", "userId": "u1", "messageId": "decl", "timestamp": "2026-01-05T10:01:00Z", "traits": {"declared_categories": ["Knitwear"]}},
+         {"type": "track", "event": "Product Viewed", "userId": "u1", "messageId": "view", "timestamp": "2026-01-06T10:00:00Z", "properties": {"product_id": "P"}})
+    assert read(engine, "2026-01-10T00:00:00+00:00") == ["decl"]  # collected, but L1 does not use browsing
+    send(engine, consent_message(at="2026-01-11T10:00:00+00:00", level="L2", userId="u1"))
+    assert read(engine, "2026-01-12T00:00:00+00:00") == ["decl", "view"]
+    assert read(engine, "2026-01-10T00:00:00+00:00") == ["decl"]  # no look-back into a past state
+    send(engine, consent_message(at="2026-01-13T10:00:00+00:00", level="L2", off=("browsing_behaviour",), userId="u1"))
+    assert read(engine, "2026-01-14T00:00:00+00:00") == ["decl"]  # stored earlier, no longer used
