@@ -48,10 +48,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+    # No server-side prepared statements: a generic plan chosen while a table was small (seq
+    # scan) would be kept as it grows to millions of rows, turning index look-ups into scans.
+    connect_args = {"prepare_threshold": None} if "psycopg" in url else {}
     return create_engine(
         url,
         json_serializer=_json_dumps,
         json_deserializer=orjson.loads,
+        connect_args=connect_args,
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
