@@ -51,12 +51,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from maison.privacy.routes import router as privacy_router
     from maison.ingest.routes import router as ingest_router
     from maison.profiles.routes import router as profiles_router
+    from maison.web.pages import router as web_router
 
     app.include_router(ingest_router)
     app.include_router(profiles_router)
     app.include_router(catalog_router)
     app.include_router(consent_router)
     app.include_router(privacy_router)
+    app.include_router(web_router)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:

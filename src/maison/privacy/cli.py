@@ -49,7 +49,10 @@ def erase(
         out.print("erasure cannot be undone; run again with --yes")
         raise typer.Exit(1)
     with open_store().begin() as conn:
-        result = service.erase_now(conn, find_client(conn, identifier), now=utcnow(), channel="admin")
+        result = service.erase_now(
+            conn, find_client(conn, identifier), now=utcnow(), channel="admin",
+            suppression_key=get_settings().suppression_key(),
+        )
     table = Table("table", "rows removed")
     for name, count in sorted(result["erased"].items()):
         table.add_row(name, str(count))

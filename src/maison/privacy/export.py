@@ -43,11 +43,13 @@ def _json_safe(value: Any) -> Any:
 
 
 def build(conn: Connection, client_id: str, *, now: datetime) -> dict[str, Any]:
-    """The export document of one client as of `now`."""
+    """The export document of one client as of `now` (events timestamped after it are not in it)."""
     settings = get_settings()
     profile = get_profile(conn, client_id, as_of=now)
     rows = conn.execute(
-        select(events.c.raw, events.c.data_category).where(events.c.client_id == client_id).order_by(events.c.timestamp, events.c.id)
+        select(events.c.raw, events.c.data_category)
+        .where(events.c.client_id == client_id, events.c.timestamp <= now)
+        .order_by(events.c.timestamp, events.c.id)
     ).all()
     made = conn.execute(
         select(decisions).where(decisions.c.client_id == client_id).order_by(decisions.c.decided_at, decisions.c.id)
@@ -87,10 +89,10 @@ def build(conn: Connection, client_id: str, *, now: datetime) -> dict[str, Any]:
     return _json_safe(doc)  # type: ignore[no-any-return]
 
 
-def deliver(conn: Connection, client_id: str, *, request_id: str, now: datetime) -> Path:
-    """Write the export to the delivery outbox under MAISON_HOME (downloaded by the client)."""
-    outbox = get_settings().home / "exports"
+def deliver(conn: Connection, client_id: str, *, request_id: str, as_of: datetime, home: Path | None = None) -> Path:
+    """Write the export, as of the request, to the delivery outbox under MAISON_HOME."""
+    outbox = (home or get_settings().home) / "exports"
     outbox.mkdir(parents=True, exist_ok=True)
     path = outbox / f"{request_id}.json"
-    path.write_bytes(dumps(build(conn, client_id, now=now)))
+    path.write_bytes(dumps(build(conn, client_id, now=as_of)))
     return path

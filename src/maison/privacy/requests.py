@@ -54,7 +54,7 @@ def from_events(conn: Connection, requests: Sequence[tuple[Event, str]], *, now:
         request_id = str(props.get("request_id") or "") or None
         rid = register(conn, client_id=client_id, kind=kind, channel="event", at=event.timestamp, request_id=request_id)
         if kind == "export":
-            path = export.deliver(conn, client_id, request_id=rid, now=now)
+            path = export.deliver(conn, client_id, request_id=rid, as_of=event.timestamp)
             complete(conn, rid, at=now, detail={"delivered_to": path.name})
         else:
             erasure.erase(conn, client_id, request_id=rid, suppression_key=suppression_key, now=now)

@@ -58,7 +58,9 @@ def erase(identifier: str, request: Request, caller: Caller) -> dict[str, Any]:
     with request.app.state.maison.engine.begin() as conn:
         client_id = find_client(conn, identifier)
         authorize_client(caller, client_id)
-        return service.erase_now(conn, client_id, now=utcnow(), channel=caller.scope)
+        return service.erase_now(
+            conn, client_id, now=utcnow(), channel=caller.scope, suppression_key=request.app.state.maison.suppression_key
+        )
 
 
 @router.patch("/{identifier}/declared")

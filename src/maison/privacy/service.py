@@ -50,9 +50,11 @@ def export_now(conn: Connection, client_id: str, *, now: datetime, channel: str)
     return doc
 
 
-def erase_now(conn: Connection, client_id: str, *, now: datetime, channel: str, request_id: str | None = None) -> dict[str, Any]:
+def erase_now(
+    conn: Connection, client_id: str, *, now: datetime, channel: str, suppression_key: bytes, request_id: str | None = None
+) -> dict[str, Any]:
     rid = request_id or f"dsr_{uuid.uuid4().hex[:16]}"
-    counts = erasure.erase(conn, client_id, request_id=rid, suppression_key=get_settings().suppression_key(), now=now)
+    counts = erasure.erase(conn, client_id, request_id=rid, suppression_key=suppression_key, now=now)
     return {"request_id": rid, "erased": counts, "channel": channel}
 
 

@@ -124,7 +124,8 @@ def test_e33_e34_erasure_leaves_nothing_and_a_replay_does_not_bring_her_back(sce
     twin_before = len(client_events(scenario_engine, TWIN))
     ingest_stream("variants/erasure-after-week12.ndjson")
     delivered = json.loads((get_settings().home / "exports" / "dsr_am_export_0001.json").read_text())
-    assert len(delivered["events"]) == 148  # her 147 and the privacy page view of 1 April
+    # As of the request: her 147, the privacy page view of 1 April and the request itself.
+    assert len(delivered["events"]) == 149
     for identifier in (USER, ANON, EMAIL):
         with scenario_engine.connect() as conn, pytest.raises(UnknownClient):
             find_client(conn, identifier)
