@@ -6,8 +6,8 @@ batch readers load a `ConsentBook` once and ask it per client.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, select
@@ -23,16 +23,34 @@ from maison.core.schema import events
 METHODS = ("web", "app", "store", "associate", "email_link", "dashboard", "api")
 
 
-@dataclass(frozen=True)
 class ConsentBook:
-    """Ledger entries of a set of clients, answering for any instant without more queries."""
+    """Ledger entries of a set of clients, answering for any instant without more queries.
 
-    entries: Mapping[str, Sequence[LedgerEntry]]
+    Each client's states are folded once into a timeline of change points, so asking for the
+    state at an event's instant is a binary search, not a re-fold of the ledger.
+    """
+
+    def __init__(self, entries: Mapping[str, Sequence[LedgerEntry]]) -> None:
+        self.entries = entries
+        self._timelines: dict[str, tuple[list[datetime], list[ConsentState]]] = {}
+
+    def _timeline(self, client_id: str) -> tuple[list[datetime], list[ConsentState]]:
+        cached = self._timelines.get(client_id)
+        if cached is None:
+            ordered = sorted(self.entries.get(client_id, ()), key=lambda e: e.effective_at)
+            instants = sorted({e.effective_at for e in ordered})
+            states = [state_at(ordered, t) for t in instants]
+            cached = self._timelines[client_id] = (instants, states)
+        return cached
 
     def state(self, client_id: str | None, at: datetime | None = None) -> ConsentState:
         if client_id is None:
             return ConsentState()
-        return state_at(self.entries.get(client_id, ()), at)
+        instants, states = self._timeline(client_id)
+        if not instants:
+            return ConsentState()
+        index = len(instants) if at is None else bisect_right(instants, at)
+        return states[index - 1] if index else ConsentState()
 
     def may(self, client_id: str | None, category: str, use: Use, at: datetime | None = None) -> bool:
         return may_in_state(self.state(client_id, at), category, use)
@@ -54,25 +72,35 @@ def may(conn: Connection, client_id: str, category: str, use: Use, at: datetime 
 def record(conn: Connection, entries: Sequence[LedgerEntry], *, now: datetime) -> int:
     """Append entries and enforce any withdrawal on data already stored. Returns events removed."""
     repo.append(conn, entries, recorded_at=now)
-    withdrawn = {(e.client_id, e.purpose) for e in entries if e.kind == EntryKind.PURPOSE and e.granted is False}
-    removed = 0
-    for client_id, purpose in sorted(withdrawn):  # type: ignore[type-var]
-        if purpose in OBSERVED:
-            removed += purge_not_collectable(conn, client_id, purpose)  # type: ignore[arg-type]
-    return removed
+    withdrawn = [e for e in entries if e.kind == EntryKind.PURPOSE and e.granted is False and e.purpose in OBSERVED]
+    if not withdrawn:
+        return 0
+    return purge_not_collectable(conn, {(e.client_id, str(e.purpose)) for e in withdrawn}, since=min(e.effective_at for e in withdrawn))
 
 
-def purge_not_collectable(conn: Connection, client_id: str, purpose: str) -> int:
-    """Delete stored events of `purpose` timestamped while it was withdrawn.
+def purge_not_collectable(conn: Connection, pairs: set[tuple[str, str]], *, since: datetime) -> int:
+    """Delete stored events of (client, purpose) pairs timestamped while the purpose was withdrawn.
 
     Events can arrive out of order (offline devices, replays); an event that was stored before
-    the withdrawal that precedes it in time arrived must not stay.
+    the withdrawal that precedes it in time arrived must not stay. One query finds candidates;
+    the ledger is read only for clients that have any.
     """
-    entries = repo.entries_for(conn, [client_id]).get(client_id, [])
-    rows = conn.execute(
-        select(events.c.id, events.c.timestamp).where(events.c.client_id == client_id, events.c.data_category == purpose)
-    ).all()
-    doomed = [r.id for r in rows if not may_in_state(state_at(entries, r.timestamp), purpose, Use.COLLECT)]
+    clients = sorted({c for c, _ in pairs})
+    purposes = sorted({p for _, p in pairs})
+    candidates = []
+    for start in range(0, len(clients), 500):
+        candidates += conn.execute(
+            select(events.c.id, events.c.client_id, events.c.data_category, events.c.timestamp).where(
+                events.c.client_id.in_(clients[start : start + 500]),
+                events.c.data_category.in_(purposes),
+                events.c.timestamp >= since,
+            )
+        ).all()
+    candidates = [r for r in candidates if (r.client_id, r.data_category) in pairs]
+    if not candidates:
+        return 0
+    ledger = book(conn, {r.client_id for r in candidates})
+    doomed = [r.id for r in candidates if not ledger.may(r.client_id, r.data_category, Use.COLLECT, r.timestamp)]
     for start in range(0, len(doomed), 500):
         conn.execute(delete(events).where(events.c.id.in_(doomed[start : start + 500])))
     return len(doomed)
