@@ -21,6 +21,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from maison.access.keys import digest
+from maison.core.db import reading
 from maison.core.errors import Conflict, Forbidden, Unauthorized
 from maison.core.schema import access_log, api_keys
 
@@ -87,7 +88,7 @@ def principal(request: Request) -> Principal:
     if not token:
         raise Unauthorized("credentials required: Authorization: Bearer <api key or client token>")
     if token.startswith("mk_"):
-        with state.engine.connect() as conn:
+        with reading(state.engine) as conn:
             row = conn.execute(
                 select(api_keys.c.name, api_keys.c.scope, api_keys.c.store_id).where(
                     api_keys.c.key_hash == digest(token), api_keys.c.revoked_at.is_(None)

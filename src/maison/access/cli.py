@@ -7,6 +7,7 @@ from rich.table import Table
 
 from maison.access.keys import create_key, list_keys, revoke_key
 from maison.core.clock import utcnow
+from maison.core.db import reading
 from maison.core.runtime import cli_errors, open_store, out
 
 app = typer.Typer(no_args_is_help=True)
@@ -29,7 +30,7 @@ def create(
 @cli_errors
 def list_() -> None:
     """List write keys (never the keys themselves)."""
-    with open_store().connect() as conn:
+    with reading(open_store()) as conn:
         rows = list_keys(conn)
     table = Table("name", "prefix", "origins", "created", "revoked")
     for r in rows:

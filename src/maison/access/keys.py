@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
+from maison.core.db import reading
 from maison.core.errors import Conflict, NotFound, Unauthorized
 from maison.core.schema import sources
 
@@ -73,7 +74,7 @@ class KeyRing:
         now = time.monotonic()
         hit = self._cache.get(h)
         if hit is None or now - hit[0] > self._ttl:
-            with self._engine.connect() as conn:
+            with reading(self._engine) as conn:
                 row = conn.execute(
                     select(sources.c.id, sources.c.name, sources.c.allowed_origins).where(
                         sources.c.key_hash == h, sources.c.revoked_at.is_(None)
@@ -89,6 +90,6 @@ class KeyRing:
 
     def any_allows(self, origin: str) -> bool:
         """Whether some active key accepts this origin (for CORS preflight, which carries no key)."""
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             rows = conn.execute(select(sources.c.allowed_origins).where(sources.c.revoked_at.is_(None)))
             return any(origin in (r[0] or []) or "*" in (r[0] or []) for r in rows)

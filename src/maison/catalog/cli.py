@@ -13,6 +13,7 @@ from maison.catalog import service
 from maison.catalog.entities import ONLINE, ImportReport, Product, ProductFilter
 from maison.catalog.exceptions import InvalidCatalogFile
 from maison.core.clock import utcnow
+from maison.core.db import reading
 from maison.core.runtime import cli_errors, err, open_store, out
 
 app = typer.Typer(no_args_is_help=True)
@@ -83,7 +84,7 @@ def list_(
     """Products by product_id, with price and online units."""
     flt = ProductFilter(category=category, tag=tag, collection=collection, in_stock=in_stock)
     engine = open_store()
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         items = service.list_products(conn, flt, limit=limit)
         total = service.count_products(conn, flt)
     engine.dispose()
@@ -116,7 +117,7 @@ def show(
 ) -> None:
     """One product: every field, and its stock per location and size."""
     engine = open_store()
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         product = service.get_product(conn, product_id)
     engine.dispose()
     fields = Table.grid(padding=(0, 2))
@@ -141,7 +142,7 @@ def pages(
 ) -> None:
     """Content pages, with their topics and featured products."""
     engine = open_store()
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         items = service.list_content_pages(conn, content_type=content_type)
     engine.dispose()
     table = Table("page", "path", "type", "topics", "features", "published")

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from maison.catalog import service
 from maison.catalog.entities import ProductFilter
+from maison.core.db import reading
 from maison.core.responses import JSONResponse
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
@@ -47,7 +48,7 @@ def list_products(
         collection=collection,
         in_stock=in_stock,
     )
-    with _engine(request).connect() as conn:
+    with reading(_engine(request)) as conn:
         items = service.list_products(conn, flt, limit=limit, offset=offset)
         total = service.count_products(conn, flt)
     return JSONResponse([p.to_dict() for p in items], headers={"X-Total-Count": str(total)})
@@ -56,7 +57,7 @@ def list_products(
 @router.get("/products/{product_id}")
 def get_product(request: Request, product_id: str) -> Response:
     """One product with its stock per location and an online summary; 404 when unknown."""
-    with _engine(request).connect() as conn:
+    with reading(_engine(request)) as conn:
         product = service.get_product(conn, product_id)
     return JSONResponse(product.to_dict())
 
@@ -67,6 +68,6 @@ def list_content_pages(
     content_type: Annotated[str | None, Query(description="Such as sourcing or impact.")] = None,
 ) -> Response:
     """Content pages by page_id, with the topics and products each one features."""
-    with _engine(request).connect() as conn:
+    with reading(_engine(request)) as conn:
         pages = service.list_content_pages(conn, content_type=content_type)
     return JSONResponse([p.to_dict() for p in pages])

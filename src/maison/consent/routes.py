@@ -10,6 +10,7 @@ from maison.access.auth import Caller, authorize_client
 from maison.consent import repository, service
 from maison.consent.schemas import ConsentChange
 from maison.core.clock import utcnow
+from maison.core.db import reading
 from maison.identity.service import find_client
 from maison.privacy.rules import settings_view
 
@@ -36,7 +37,7 @@ def put_consent(identifier: str, change: ConsentChange, request: Request, caller
 @router.get("/consent/{identifier}/history")
 def consent_history(identifier: str, request: Request, caller: Caller) -> dict[str, Any]:
     """Every consent change, in order (the ledger is append-only)."""
-    with request.app.state.maison.engine.connect() as conn:
+    with reading(request.app.state.maison.engine) as conn:
         client_id = find_client(conn, identifier)
         authorize_client(caller, client_id)
         return {"client_id": client_id, "history": repository.history(conn, client_id)}

@@ -45,7 +45,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Readers (see `reading`) take a deferred snapshot and never wait behind a writer.
+            readonly = conn.get_execution_options().get("maison_readonly", False)
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
     # No server-side prepared statements: a generic plan chosen while a table was small (seq
@@ -73,6 +75,13 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads only: on SQLite it does not take the write lock."""
+    with engine.connect().execution_options(maison_readonly=True) as conn:
+        yield conn
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from maison.core.clock import utcnow
+from maison.core.db import reading
 from maison.core.runtime import cli_errors, open_store, out
 from maison.identity import repository, service
 
@@ -16,7 +17,7 @@ app = typer.Typer(no_args_is_help=True)
 @cli_errors
 def show(identifier: str = typer.Argument(..., help="Any identifier of the client.")) -> None:
     """The client's identifiers and the merges that shaped it."""
-    with open_store().connect() as conn:
+    with reading(open_store()) as conn:
         client = service.find_client(conn, identifier)
         idents = repository.identifiers_of_client(conn, client)
         merges = repository.list_merges(conn, client)

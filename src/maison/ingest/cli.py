@@ -6,10 +6,17 @@ import json
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 
 from maison.core.clock import utcnow
+from maison.core.db import reading
 from maison.core.errors import InvalidFile
 from maison.core.runtime import cli_errors, open_store, out
 from maison.core.settings import get_settings
@@ -68,7 +75,7 @@ def quarantine_list(
 ) -> None:
     """List quarantined messages with the reason each was rejected."""
     engine = open_store()
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = repository.list_quarantine(conn, status=status, limit=limit)
     if as_json:
         for row in rows:

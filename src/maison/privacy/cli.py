@@ -11,6 +11,7 @@ from rich.table import Table
 from maison.access.auth import issue_token
 from maison.consent.purposes import PURPOSES
 from maison.core.clock import utcnow
+from maison.core.db import reading
 from maison.core.errors import InvalidFile
 from maison.core.responses import dumps
 from maison.core.runtime import cli_errors, open_store, out
@@ -79,7 +80,7 @@ def token(
     ttl: int = typer.Option(3600, help="Seconds the link stays valid."),
 ) -> None:
     """Issue a signed, expiring self-service link for the client's privacy dashboard."""
-    with open_store().connect() as conn:
+    with reading(open_store()) as conn:
         client_id = find_client(conn, identifier)
     value = issue_token(get_settings().token_secret(), client_id, ttl_seconds=ttl)
     out.print(f"/privacy?token={value}")
@@ -89,7 +90,7 @@ def token(
 @cli_errors
 def requests_() -> None:
     """Open data-subject requests, soonest due first."""
-    with open_store().connect() as conn:
+    with reading(open_store()) as conn:
         rows = service.open_requests(conn)
     table = Table("request", "kind", "status", "requested", "due")
     for r in rows:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query, Request
 
 from maison.access.auth import Caller, audit_read, authorize_client, issue_token, require_admin
 from maison.core.clock import parse_instant, utcnow
+from maison.core.db import reading
 from maison.core.errors import BadRequest
 from maison.identity.service import find_client
 from maison.privacy import decisions, service
@@ -88,7 +89,7 @@ def self_service_token(identifier: str, request: Request, caller: Caller, ttl_se
     """Admin: issue a signed, expiring self-service link token for the client's dashboard."""
     require_admin(caller)
     state = request.app.state.maison
-    with state.engine.connect() as conn:
+    with reading(state.engine) as conn:
         client_id = find_client(conn, identifier)
     token = issue_token(state.settings.token_secret(), client_id, ttl_seconds=ttl_seconds)
     return {"client_id": client_id, "token": token, "dashboard": f"/privacy?token={token}", "expires_in": ttl_seconds}
@@ -98,5 +99,5 @@ def self_service_token(identifier: str, request: Request, caller: Caller, ttl_se
 def open_requests(request: Request, caller: Caller) -> dict[str, Any]:
     """Admin: data-subject requests not yet done, by due date (30 days from the request)."""
     require_admin(caller)
-    with request.app.state.maison.engine.connect() as conn:
+    with reading(request.app.state.maison.engine) as conn:
         return {"requests": service.open_requests(conn)}

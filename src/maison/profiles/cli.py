@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Column, Table
 
+from maison.core.db import reading
 from maison.core.responses import dumps
 from maison.core.runtime import cli_errors, open_store, out
 from maison.profiles import service
@@ -32,7 +33,7 @@ def show(
     as_of = service.parse_as_of(at, name="--at")
     engine = open_store()
     try:
-        with engine.connect() as conn:
+        with reading(engine) as conn:
             profile = service.get_profile(conn, identifier, as_of=as_of)
     finally:
         engine.dispose()

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import Connection
 
+from maison.core.db import reading
 from maison.core.responses import JSONResponse
 from maison.profiles import service
 
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/v1", tags=["profiles"])
 
 
 def _connection(request: Request) -> Iterator[Connection]:
-    with request.app.state.maison.engine.connect() as conn:
+    with reading(request.app.state.maison.engine) as conn:
         yield conn
 
 

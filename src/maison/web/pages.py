@@ -23,6 +23,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from maison.access.auth import verify_token
 from maison.core.clock import utcnow
+from maison.core.db import reading
 from maison.core.errors import MaisonError, Unauthorized
 from maison.core.responses import dumps
 from maison.web import service
@@ -188,7 +189,7 @@ def _form(request: Request, client: Link) -> str:
 @router.get("")
 def dashboard_page(request: Request, client: ClientLink) -> Response:
     """The dashboard: depth, purposes by depth, pause and objections, decisions, export, erase."""
-    with request.app.state.maison.engine.connect() as conn:
+    with reading(request.app.state.maison.engine) as conn:
         client_id = service.client_of(conn, client.client_id)
         board = service.load(conn, client_id)
     return _render(
@@ -231,7 +232,7 @@ def download_export(request: Request, client: ClientLink, fields: Fields) -> Res
 @router.get("/erase")
 def confirm_erasure(request: Request, client: ClientLink) -> Response:
     """The confirmation step before erasure (reading it changes nothing)."""
-    with request.app.state.maison.engine.connect() as conn:
+    with reading(request.app.state.maison.engine) as conn:
         service.client_of(conn, client.client_id)
     return _render(request, "erase.html", link=client, form=_form(request, client))
 
