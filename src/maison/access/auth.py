@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from maison.access.keys import digest
 from maison.core.db import reading
 from maison.core.errors import Conflict, Forbidden, Unauthorized
-from maison.core.schema import access_log, api_keys
+from maison.core.schema import access_log, api_keys, events
 
 SCOPES = ("admin", "associate")
 
@@ -109,10 +109,19 @@ def require_admin(caller: Principal) -> None:
         raise Forbidden("this needs an admin key")
 
 
-def authorize_client(caller: Principal, client_id: str) -> None:
-    """Self-service tokens reach only their own client; staff keys reach any."""
+def authorize_client(caller: Principal, client_id: str, *, conn: Connection | None = None) -> None:
+    """Self-service tokens reach only their own client; admins reach any; an associate reaches
+    the clients of their own store (who bought or visited there), checked when `conn` is given."""
     if caller.scope == "client" and caller.client_id != client_id:
         raise Forbidden("this token is for another client")
+    if caller.scope == "associate":
+        if conn is None:
+            raise Forbidden("this needs an admin key or the client's own link")
+        known = conn.execute(
+            select(events.c.id).where(events.c.client_id == client_id, events.c.store_id == caller.store_id).limit(1)
+        ).first()
+        if known is None:
+            raise Forbidden("this client is not a client of your store")
 
 
 def audit_read(conn: Connection, caller: Principal, client_id: str, what: str, *, at: datetime) -> None:

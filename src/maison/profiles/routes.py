@@ -8,8 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import Connection
 
+from maison.access.auth import Caller, audit_read, authorize_client
+from maison.core.clock import utcnow
 from maison.core.db import reading
 from maison.core.responses import JSONResponse
+from maison.identity.service import find_client
 from maison.profiles import service
 
 router = APIRouter(prefix="/v1", tags=["profiles"])
@@ -27,9 +30,20 @@ Conn = Annotated[Connection, Depends(_connection)]
 def get_profile(
     identifier: str,
     conn: Conn,
+    request: Request,
+    caller: Caller,
     at: Annotated[str | None, Query(description="Profile as of this ISO 8601 instant.")] = None,
 ) -> JSONResponse:
     """The profile of the client holding this identifier (client id, userId, anonymousId,
-    email or phone): traits, purchases, wishlist, carts, views, searches, content, email opens."""
-    profile = service.get_profile(conn, identifier, as_of=service.parse_as_of(at))
+    email or phone): traits, purchases, wishlist, carts, views, searches, content, email opens.
+
+    Staff keys (admin; associates for clients of their store) and the client's own token;
+    every read by a person is written to the access log."""
+    as_of = service.parse_as_of(at)
+    client_id = find_client(conn, identifier)
+    authorize_client(caller, client_id, conn=conn)
+    profile = service.get_profile(conn, client_id, as_of=as_of)
+    if caller.is_person:
+        with request.app.state.maison.engine.begin() as audit:
+            audit_read(audit, caller, client_id, "profile", at=utcnow())
     return JSONResponse(profile.to_dict())

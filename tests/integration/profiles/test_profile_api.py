@@ -29,6 +29,12 @@ SECTIONS = {
 }
 
 
+
+@pytest.fixture(autouse=True)
+def _staff(client, admin_key):  # type: ignore[no-untyped-def]
+    """Profile reads are for staff and the client's own link; these tests read as an admin."""
+    client.headers["Authorization"] = f"Bearer {admin_key}"
+
 def store(engine: Engine, messages: list[dict[str, Any]]) -> None:
     with engine.begin() as conn:
         result = ingest(conn, messages, source="web", received_at=RECEIVED, limits=IngestSettings())
@@ -201,3 +207,29 @@ def test_cli_reports_an_unknown_client_with_exit_code_2(
     monkeypatch.setattr(cli, "open_store", lambda: engine)
     result = CliRunner().invoke(cli.app, ["show", "nobody"])
     assert result.exit_code == 2
+
+
+def test_profile_reads_need_credentials_and_staff_reads_are_audited(client, engine, admin_key):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from maison.access.auth import create_api_key
+    from maison.core.clock import utcnow
+    from maison.core.schema import access_log
+    from maison.core.settings import IngestSettings
+    from maison.ingest.service import ingest
+
+    with engine.begin() as conn:
+        ingest(conn, [{"type": "track", "event": "Order Completed", "userId": "store-client", "messageId": "o1",
+                       "timestamp": "2026-01-05T10:00:00Z", "properties": {"order_id": "o1", "total": 100, "store": "paris"}},
+                      {"type": "track", "event": "Order Completed", "userId": "web-client", "messageId": "o2",
+                       "timestamp": "2026-01-05T10:00:00Z", "properties": {"order_id": "o2", "total": 100}}],
+               source="pos", received_at=utcnow(), limits=IngestSettings(), suppression_key=b"k")
+        paris = create_api_key(conn, name="claire", scope="associate", store_id="paris", now=utcnow())
+    anonymous = client.get("/v1/profiles/store-client", headers={"Authorization": ""})
+    assert anonymous.status_code == 401 and anonymous.json()["code"] == "unauthorized"
+    assert client.get("/v1/profiles/store-client", headers={"Authorization": f"Bearer {paris}"}).status_code == 200
+    other = client.get("/v1/profiles/web-client", headers={"Authorization": f"Bearer {paris}"})
+    assert other.status_code == 403 and "your store" in other.json()["message"]
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(select(access_log.c.actor, access_log.c.scope, access_log.c.what))]
+    assert rows == [("claire", "associate", "profile")]
