@@ -6,13 +6,14 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from maison.core.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy import Engine
 
 from maison import __version__
 from maison.access.keys import KeyRing
 from maison.core.db import make_engine, upgrade
 from maison.core.errors import MaisonError
+from maison.core.responses import JSONResponse
 from maison.core.settings import Settings, get_settings
 
 
@@ -38,6 +39,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     async def _maison_error(request: Request, exc: MaisonError) -> JSONResponse:
         return JSONResponse(exc.to_dict(), status_code=exc.status)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+        return JSONResponse(
+            {"code": codes.get(exc.status_code, "http_error"), "message": str(exc.detail), "details": {}},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         details = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
@@ -48,8 +58,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     from maison.catalog.routes import router as catalog_router
     from maison.consent.routes import router as consent_router
-    from maison.privacy.routes import router as privacy_router
     from maison.ingest.routes import router as ingest_router
+    from maison.privacy.routes import router as privacy_router
     from maison.profiles.routes import router as profiles_router
     from maison.web.pages import router as web_router
 

@@ -136,6 +136,8 @@ def _merge_into(
 
 def find_client(conn: Connection, identifier: str) -> str:
     """The canonical client for any identifier: client id, userId, anonymousId, email, phone, card."""
+    if "\x00" in identifier or len(identifier) > 320:
+        raise UnknownClient("no client has that identifier")
     if identifier.startswith("cl_"):
         found = repo.canonical(conn, identifier)
         if found:

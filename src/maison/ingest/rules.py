@@ -75,9 +75,13 @@ def normalize(
     """Validate one message and build the event to store, or raise `MessageError`."""
     if not isinstance(message, dict):
         raise MessageError("message", "each message must be a JSON object")
-    size = len(orjson.dumps(message))
+    encoded = orjson.dumps(message)
+    size = len(encoded)
     if size > max_event_bytes:
         raise MessageError("message", f"message is {size} bytes; the limit is {max_event_bytes}")
+    if b"\\u0000" in encoded:
+        # No text type of PostgreSQL can hold NUL; refuse it here rather than fail the batch.
+        raise MessageError("message", "text values must not contain NUL (\\u0000) characters")
     kind = message.get("type", default_type)
     if kind not in MESSAGE_TYPES:
         raise MessageError("type", f"type must be one of {', '.join(MESSAGE_TYPES)}")

@@ -94,3 +94,8 @@ def test_each_message_falls_under_one_data_category(message, category):  # type:
 
 def test_missing_message_id_gets_one():
     assert norm({"type": "track", "event": "X", "userId": "u"}).message_id.startswith("maison-")
+
+
+def test_nul_characters_are_refused_with_a_reason():
+    with pytest.raises(MessageError, match="NUL"):
+        norm({"type": "track", "event": "X", "userId": "u\x00"})
