@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from e2e_live import LiveApi
 
+from e2e.e2e_live import LiveApi
 from helpers import consent_message
 from maison.access.auth import issue_token
 from maison.consent import service as consent
