@@ -29,6 +29,7 @@ from helpers import PG_URL  # noqa: E402
 SCENARIO = Path(__file__).resolve().parents[1].parent / "shared" / "scenarios" / "alex-morgan"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Scenario tests share one expensive template per backend: keep them on one xdist worker."""
     for item in items:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from maison.core.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from maison.access.keys import Source
 from maison.core.clock import parse_instant, utcnow
-from maison.core.errors import Forbidden, InvalidMessage, MalformedBody
+from maison.core.errors import Forbidden, InvalidMessage, MaisonError, MalformedBody
+from maison.core.responses import JSONResponse
 from maison.ingest import service
 from maison.ingest.http import basic_auth_user, parse_json, read_body
 from maison.ingest.rules import SHORT_PATHS
@@ -30,6 +30,19 @@ def _cors_headers(request: Request, source: Source) -> dict[str, str]:
 
 
 async def _handle(request: Request, kind: str) -> Response:
+    """Errors carry CORS headers too when the origin is allowed, so a browser SDK can read
+    them (and does not retry a 400 it could not see)."""
+    try:
+        return await _accept(request, kind)
+    except MaisonError as exc:
+        origin = request.headers.get("origin")
+        headers: dict[str, str] = {}
+        if origin and await run_in_threadpool(request.app.state.maison.keys.any_allows, origin):
+            headers = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
+
+
+async def _accept(request: Request, kind: str) -> Response:
     app = request.app.state.maison
     limits = app.settings.ingest
     body = parse_json(await read_body(request, limit=limits.max_request_bytes))

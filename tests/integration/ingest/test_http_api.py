@@ -178,3 +178,13 @@ def test_quarantined_message_can_be_fixed_and_replayed(client, engine, write_key
     with engine.connect() as conn:
         assert repository.list_quarantine(conn) == []
     assert count(engine) == 1
+
+
+def test_errors_to_an_allowed_origin_are_readable_by_the_browser(client, engine, write_key):  # type: ignore[no-untyped-def]
+    h = {"Content-Type": "text/plain", "Origin": "https://shop.example.com"}
+    bad = client.post("/v1/t", content=orjson.dumps({"event": "X", "writeKey": write_key}), headers=h)
+    assert bad.status_code == 400 and bad.headers["access-control-allow-origin"] == "https://shop.example.com"
+    unauthorized = client.post("/v1/t", content=orjson.dumps({**track("x"), "writeKey": "wrong"}), headers=h)
+    assert unauthorized.status_code == 401 and unauthorized.headers["access-control-allow-origin"] == "https://shop.example.com"
+    foreign = client.post("/v1/t", content=orjson.dumps({"event": "X", "writeKey": write_key}), headers={**h, "Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in foreign.headers

@@ -61,6 +61,12 @@ def ingest_stream(engine: Engine, path: Path) -> int:
     return result.accepted
 
 
+@pytest.fixture(autouse=True)
+def _staff(client: TestClient, admin_key: str) -> None:
+    """Profile reads are for staff and the client's own link; these tests read as an admin."""
+    client.headers["Authorization"] = f"Bearer {admin_key}"
+
+
 @pytest.fixture
 def alex(engine: Engine, scenario_dir: Path) -> Prices:
     prices = load_catalog(engine, scenario_dir / "catalog.jsonl")
