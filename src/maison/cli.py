@@ -9,8 +9,10 @@ from maison.bench.cli import app as bench_app
 from maison.catalog.cli import app as catalog_app
 from maison.identity.cli import app as identity_app
 from maison.ingest.cli import app as events_app
+from maison.personalize.cli import app as digest_app
 from maison.privacy.cli import app as privacy_app
 from maison.profiles.cli import app as profile_app
+from maison.replay.cli import replay
 from maison.serve import demo, serve
 
 app = typer.Typer(no_args_is_help=True, help="Maison: client memory, consent and personalization.")
@@ -20,9 +22,11 @@ app.add_typer(identity_app, name="identity", help="Identity graph: merges and sp
 app.add_typer(profile_app, name="profile", help="Client profiles.")
 app.add_typer(catalog_app, name="catalog", help="Product catalog and content pages.")
 app.add_typer(privacy_app, name="privacy", help="Data-subject rights, retention, notices.")
+app.add_typer(digest_app, name="digest", help="Weekly digests.")
 app.add_typer(bench_app, name="bench", help="Benchmarks (print figures against a baseline).")
 app.command()(serve)
 app.command()(demo)
+app.command()(replay)
 
 if __name__ == "__main__":
     app()

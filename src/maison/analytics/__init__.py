@@ -1,0 +1,1 @@
+"""Aggregate, non-personal figures over all clients: sales, ratings, views, saves, open times."""

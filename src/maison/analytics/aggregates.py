@@ -1,0 +1,133 @@
+"""Counts over all clients' stored events, in a time window: no output names or describes a client.
+
+This module reads the events table directly (it is on the storage-layer allowlist of the
+policy-gateway contract test) because an aggregate is not a read of one client's data: units
+sold, overall ratings, distinct viewers and wishlist saves per product are shop-wide facts, the
+kind the README lists as "aggregate, non-personal inputs". Events of erased clients are gone
+from the table, so every figure recomputed after an erasure no longer includes them. Windows
+are half-open, `[start, end)`, and nothing at or after `end` is read, so a figure "as of t"
+does not change when later events are ingested.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from maison.analytics.entities import OpenTimes, Rating, Sale
+from maison.core.clock import to_local
+from maison.core.schema import events
+
+ORDER_COMPLETED = "Order Completed"
+PRODUCT_REVIEWED = "Product Reviewed"
+PRODUCT_VIEWED = "Product Viewed"
+WISHLIST_ADD = "Product Added to Wishlist"
+EMAIL_OPENED = "Email Opened"
+
+
+def sales(conn: Connection, *, start: datetime, end: datetime) -> list[Sale]:
+    """Line items of every `Order Completed` in `[start, end)`, each order counted once.
+
+    An order sent twice under two messageIds is one order (by `order_id`); a line without a
+    positive whole quantity counts as one unit, as the profile's purchase history reads it.
+    """
+    rows = conn.execute(
+        select(events.c.order_id, events.c.message_id, events.c.timestamp, events.c.product_id, events.c.raw)
+        .where(events.c.event == ORDER_COMPLETED, events.c.timestamp >= start, events.c.timestamp < end)
+        .order_by(events.c.timestamp, events.c.id)
+    )
+    seen: set[str] = set()
+    found: list[Sale] = []
+    for row in rows:
+        order = row.order_id or row.message_id
+        if order in seen:
+            continue
+        seen.add(order)
+        found.extend(_line_items(row.raw, row.product_id, row.timestamp))
+    return found
+
+
+def _line_items(raw: Mapping[str, Any], product_id: str | None, at: datetime) -> Iterable[Sale]:
+    props = raw.get("properties") or {}
+    lines = props.get("products") if isinstance(props, Mapping) else None
+    if not isinstance(lines, list) or not lines:
+        return [Sale(product_id, 1, at)] if product_id else []
+    items = []
+    for line in lines:
+        pid = line.get("product_id") if isinstance(line, Mapping) else None
+        if not isinstance(pid, str) or not pid:
+            continue
+        quantity = line.get("quantity")
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            quantity = 1
+        items.append(Sale(pid, quantity, at))
+    return items
+
+
+def units_sold(found: Iterable[Sale], *, start: datetime, end: datetime) -> dict[str, int]:
+    """Units per product among `found` with an instant in `[start, end)`."""
+    units: Counter[str] = Counter()
+    for sale in found:
+        if start <= sale.at < end:
+            units[sale.product_id] += sale.quantity
+    return dict(units)
+
+
+def ratings(conn: Connection, *, before: datetime, product_ids: Iterable[str] | None = None) -> dict[str, Rating]:
+    """Mean and count of all `Product Reviewed` ratings (1-5) timestamped before `before`."""
+    query = select(events.c.product_id, events.c.raw).where(
+        events.c.event == PRODUCT_REVIEWED, events.c.timestamp < before, events.c.product_id.is_not(None)
+    )
+    if product_ids is not None:
+        query = query.where(events.c.product_id.in_(sorted(set(product_ids))))
+    scores: dict[str, list[int]] = defaultdict(list)
+    for row in conn.execute(query):
+        value = (row.raw.get("properties") or {}).get("rating")
+        if isinstance(value, int | float) and not isinstance(value, bool) and 1 <= value <= 5:
+            scores[row.product_id].append(int(value))
+    return {pid: Rating(sum(v) / len(v), len(v)) for pid, v in scores.items()}
+
+
+def distinct_viewers(conn: Connection, *, start: datetime, end: datetime) -> dict[str, int]:
+    """Distinct clients who viewed each product in `[start, end)`."""
+    query = (
+        select(events.c.product_id, func.count(func.distinct(events.c.client_id)))
+        .where(events.c.event == PRODUCT_VIEWED, events.c.timestamp >= start, events.c.timestamp < end,
+               events.c.product_id.is_not(None))
+        .group_by(events.c.product_id)
+    )
+    return {pid: int(n) for pid, n in conn.execute(query).tuples()}
+
+
+def wishlist_adds(conn: Connection, *, start: datetime, end: datetime) -> dict[str, int]:
+    """`Product Added to Wishlist` events per product in `[start, end)`."""
+    query = (
+        select(events.c.product_id, func.count())
+        .where(events.c.event == WISHLIST_ADD, events.c.timestamp >= start, events.c.timestamp < end,
+               events.c.product_id.is_not(None))
+        .group_by(events.c.product_id)
+    )
+    return {pid: int(n) for pid, n in conn.execute(query).tuples()}
+
+
+def email_open_times(conn: Connection, *, start: datetime, end: datetime) -> OpenTimes:
+    """Local minute of day of every `Email Opened` in `[start, end)`, over all clients.
+
+    Local time is the zone the event's context carried, else the offset of its timestamp: an
+    approximation good enough for a shop-wide histogram, and it needs no client's profile.
+    """
+    rows = conn.execute(
+        select(events.c.client_id, events.c.timestamp, events.c.timezone, events.c.utc_offset_minutes)
+        .where(events.c.event == EMAIL_OPENED, events.c.timestamp >= start, events.c.timestamp < end)
+    )
+    minutes: Counter[int] = Counter()
+    clients: set[str] = set()
+    for row in rows:
+        local = to_local(row.timestamp, row.timezone, row.utc_offset_minutes)
+        minutes[local.hour * 60 + local.minute] += 1
+        clients.add(row.client_id)
+    return OpenTimes(dict(minutes), len(clients))

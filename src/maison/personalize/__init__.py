@@ -1,0 +1,1 @@
+"""Personalisation at three depths: weekly digests, send times, personalised product pages."""

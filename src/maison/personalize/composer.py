@@ -1,0 +1,124 @@
+"""Compose one client's digest for one week from what the service read (pure).
+
+This slice writes the L1 part: one `top_sellers` section per declared category, in category
+name order (two clients who declared the same categories get the same digest, whatever order
+they ticked them in). Clients at L2 and L3 get the same sections for now; from L2 on, pieces
+they already bought are left out, which uses (and lists) `purchase_history`. A purpose is
+listed by an item or a notice only if the client's consent allowed it at the send instant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from maison.analytics.entities import Rating
+from maison.catalog.entities import Product
+from maison.personalize import wording
+from maison.personalize.entities import Digest, Evidence, Item, Notice, Reason, Section, SendTime
+from maison.personalize.top_sellers import Signals, choose_label, label_name, top_sellers
+
+DECLARED = "declared_categories"
+PURCHASES = "purchase_history"
+EMAIL = "email_engagement"
+SEND_TIME_CHANGED = "send_time_changed"
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """The categories in force at the send instant and the `identify` that declared them."""
+
+    categories: tuple[str, ...]
+    message_id: str
+    local_time: datetime  # in the client's zone
+
+
+@dataclass(frozen=True, slots=True)
+class DigestInputs:
+    customer_id: str
+    week: int
+    level: str
+    send: SendTime
+    allowed: frozenset[str]  # purposes usable for personalisation at the send instant
+    declaration: Declaration | None
+    products: Sequence[Product]
+    signals: Mapping[str, Signals]
+    ratings: Mapping[str, Rating] = field(default_factory=dict)
+    previous_send: SendTime | None = None
+    bought: frozenset[str] | None = None  # None: purchases not consulted
+    default_clock: str = "09:00"
+
+
+def compose(inputs: DigestInputs) -> Digest | None:
+    """The digest, or None when there is nothing the client's consent lets us say."""
+    sections = top_seller_sections(inputs)
+    if not sections:
+        return None
+    return Digest(
+        customer_id=inputs.customer_id,
+        week=inputs.week,
+        level=inputs.level,
+        send_at=inputs.send.send_at,
+        subject=wording.SUBJECT_TOP_SELLERS,
+        notices=tuple(send_time_notices(inputs.send, inputs.previous_send, inputs.allowed, inputs.default_clock)),
+        sections=tuple(sections),
+    )
+
+
+def top_seller_sections(inputs: DigestInputs) -> list[Section]:
+    declaration = inputs.declaration
+    if declaration is None or DECLARED not in inputs.allowed:
+        return []
+    excluded = inputs.bought if inputs.bought is not None and PURCHASES in inputs.allowed else None
+    categories = (DECLARED, PURCHASES) if excluded is not None else (DECLARED,)
+    evidence = Evidence(declaration.message_id, "identify", declaration.local_time)
+    sections = []
+    for category in sorted(set(declaration.categories)):
+        peers = [p for p in inputs.products if p.category == category]
+        chosen = top_sellers(peers, inputs.signals, category=category, exclude=excluded or frozenset())
+        if not chosen:
+            continue
+        items = tuple(
+            _item(p, peers, inputs, category=category, declared_on=declaration.local_time,
+                  categories=categories, evidence=evidence)
+            for p in chosen
+        )
+        text = wording.top_sellers_text(category, len(items))
+        if excluded is not None:
+            text += " Pieces you have already bought are left out."
+        sections.append(Section("top_sellers", wording.top_sellers_title(category), text, items))
+    return sections
+
+
+def _item(
+    product: Product, peers: Sequence[Product], inputs: DigestInputs, *, category: str,
+    declared_on: datetime, categories: tuple[str, ...], evidence: Evidence,
+) -> Item:
+    label = choose_label(product, peers, inputs.signals)
+    text = wording.top_seller_reason(category, declared_on, label, inputs.ratings.get(product.product_id))
+    return Item(
+        product_id=product.product_id,
+        price_eur=product.price,
+        label=label_name(label, category),
+        available_sizes=product.online_sizes_in_stock(),
+        reason=Reason(text=text, data_categories=categories, evidence=(evidence,)),
+    )
+
+
+def send_time_notices(
+    send: SendTime, previous: SendTime | None, allowed: frozenset[str], default_clock: str
+) -> list[Notice]:
+    """A notice in the first digest whose send time differs from the week before.
+
+    A learned time says it comes from the client's email open times (and lists that purpose);
+    a return to the default says why. A change of level alone changes nothing here.
+    """
+    if previous is None or (send.minute, send.learned) == (previous.minute, previous.learned):
+        return []
+    if send.learned:
+        if EMAIL not in allowed:
+            return []
+        text = wording.send_time_notice(send.clock, send.zone, default_clock=default_clock)
+        return [Notice(SEND_TIME_CHANGED, text, (EMAIL,))]
+    return [Notice(SEND_TIME_CHANGED, wording.send_time_reset_notice(send.clock, send.zone), ())]

@@ -1,0 +1,44 @@
+"""Sent digests, kept in the decision audit (`decisions`, kind `digest`, the digest as `output`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from maison.core.schema import decisions
+from maison.privacy import decisions as audit
+
+DIGEST = "digest"
+
+
+def record_digest(
+    conn: Connection, *, client_id: str, model_version: str, data_categories: Sequence[str],
+    reasons: Sequence[Any], output: dict[str, Any], at: datetime,
+) -> None:
+    audit.record(conn, client_id=client_id, kind=DIGEST, model_version=model_version,
+                 data_categories=data_categories, reasons=reasons, output=output, at=at)
+
+
+def recorded_digest(conn: Connection, client_id: str, *, start: datetime, end: datetime) -> dict[str, Any] | None:
+    """The latest digest recorded for the client with a send instant in `[start, end)`."""
+    row = conn.execute(
+        select(decisions.c.output)
+        .where(decisions.c.client_id == client_id, decisions.c.kind == DIGEST,
+               decisions.c.decided_at >= start, decisions.c.decided_at < end)
+        .order_by(decisions.c.decided_at.desc(), decisions.c.id.desc())
+        .limit(1)
+    ).first()
+    return dict(row.output) if row is not None else None
+
+
+def recorded_digests(conn: Connection, client_id: str) -> list[dict[str, Any]]:
+    """Every digest recorded for the client, by send instant."""
+    rows = conn.execute(
+        select(decisions.c.output)
+        .where(decisions.c.client_id == client_id, decisions.c.kind == DIGEST)
+        .order_by(decisions.c.decided_at, decisions.c.id)
+    )
+    return [dict(r.output) for r in rows]

@@ -1,0 +1,273 @@
+"""Digests and product pages as of an instant: read through the policy, compose, record.
+
+No look-ahead: every read is bounded by an instant no later than the digest's send instant
+(client events through `consent.gateway.read(..., at=)`, aggregates over `[t - window, t)`,
+consent states at t), so a digest is the same whether later events were ingested or not.
+The only input that is not historical is the catalogue's stock, which is its state now: a
+digest composed after the fact may differ from the one sent, which is why the decision audit
+keeps what was sent (`record=True`) and `digest_for_week` returns that record first.
+
+Instants of week k: the data for the send time stop at Monday 00:00 local; the send time is
+decided at Tuesday 00:00 local (consent checked then, and again at the send instant); the
+content is read as of the send instant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from maison.analytics import aggregates
+from maison.analytics.entities import Rating
+from maison.catalog import service as catalog
+from maison.consent import gateway
+from maison.consent import service as consent
+from maison.consent.entities import ConsentState, Use
+from maison.consent.purposes import LEVELS, PURPOSES
+from maison.consent.rules import may, usable
+from maison.core.clock import parse_instant
+from maison.identity import repository as identity_repo
+from maison.personalize import readers
+from maison.personalize import repository as repo
+from maison.personalize.composer import Declaration, DigestInputs, compose
+from maison.personalize.entities import Digest, SendTime
+from maison.personalize.exceptions import InvalidWeek, NoDigest
+from maison.personalize.send_time import (
+    SendTimePolicy,
+    clientele_prior,
+    clock,
+    estimate,
+    iso_week,
+    local_instant,
+    local_minutes,
+    send_day,
+    week_monday,
+    zone_for_day,
+)
+from maison.personalize.top_sellers import RECENT, WINDOW, Signals
+
+MODEL_VERSION = "digest-l1/2026.1"
+DEFAULT_ZONE = ZoneInfo("Europe/London")  # the house's zone, for profiles that state none
+POLICY = SendTimePolicy()
+EMAIL_OPENED = "Email Opened"
+
+
+def customer_id(conn: Connection, client_id: str) -> str:
+    """The id the client knows (their userId), else the internal client id."""
+    users = sorted(v for k, v in identity_repo.identifiers_of_client(conn, client_id) if k == "user")
+    return users[0] if users else client_id
+
+
+# ---------------------------------------------------------------- send time
+
+
+def send_time(conn: Connection, client_id: str, monday: date, *, policy: SendTimePolicy = POLICY) -> SendTime:
+    """When the digest of the week starting `monday` goes out (see `send_time` module)."""
+    day = send_day(monday)
+    zone, from_profile = _zone(conn, client_id, day)
+    week_start = local_instant(monday, 0, zone)
+    decided = local_instant(day, 0, zone)
+    default = SendTime(local_instant(day, policy.default_minute, zone), policy.default_minute, False, zone.key,
+                       from_profile)
+    since = week_start - timedelta(days=policy.lookback_days)
+    opens = [
+        parse_instant(e["timestamp"])
+        for e in gateway.read(conn, readers.EMAIL_OPENS, [client_id], at=decided).get(client_id, [])
+        if e.get("event") == EMAIL_OPENED and since <= parse_instant(e["timestamp"]) < week_start
+    ]
+    if len(opens) < policy.min_opens:
+        return replace(default, opens=len(opens))
+    histogram = aggregates.email_open_times(conn, start=since, end=week_start)
+    prior = clientele_prior(histogram.minutes, histogram.clients, policy)
+    found = estimate(local_minutes(opens, zone), clientele=prior, policy=policy)
+    at = local_instant(day, found.minute, zone)
+    if not found.learned or not consent.may(conn, client_id, "email_engagement", Use.PERSONALIZE, at):
+        return replace(default, opens=len(opens))
+    return replace(default, send_at=at, minute=found.minute, learned=True, opens=len(opens))
+
+
+def _zone(conn: Connection, client_id: str, day: date) -> tuple[ZoneInfo, bool]:
+    """The profile's zone at the start of the send day, if `demographics` may be used then."""
+
+    def stated_before(at: datetime) -> str | None:
+        if not consent.may(conn, client_id, "demographics", Use.PERSONALIZE, at):
+            return None
+        rows = gateway.read(conn, readers.ZONE, [client_id], at=at).get(client_id, [])
+        stated = [e["traits"] for e in rows if e.get("type") == "identify" and "timezone" in (e.get("traits") or {})]
+        return _text(stated[-1]["timezone"]) if stated else None  # the latest statement wins; null clears
+
+    zone = zone_for_day(stated_before, day, DEFAULT_ZONE)
+    return zone, stated_before(local_instant(day, 0, zone)) == zone.key
+
+
+# ---------------------------------------------------------------- digest
+
+
+def compose_digest(
+    conn: Connection, client_id: str, monday: date, *, week: int, policy: SendTimePolicy = POLICY
+) -> Digest | None:
+    """The digest of the week starting `monday` as of its send instant, or None (nothing to send)."""
+    return _compose(conn, client_id, monday, week=week, policy=policy)[0]
+
+
+def _compose(
+    conn: Connection, client_id: str, monday: date, *, week: int, policy: SendTimePolicy
+) -> tuple[Digest | None, SendTime]:
+    send = send_time(conn, client_id, monday, policy=policy)
+    at = send.send_at
+    state = consent.state(conn, client_id, at)
+    if state.restricted or state.objects_to_marketing:
+        return None, send  # Art. 18 restriction, Art. 21(2) objection to direct marketing
+    allowed = frozenset(usable(state, PURPOSES, Use.PERSONALIZE))
+    previous = send_time(conn, client_id, monday - timedelta(days=7), policy=policy)
+    inputs = DigestInputs(
+        customer_id=customer_id(conn, client_id),
+        week=week,
+        level=state.level,
+        send=send,
+        allowed=allowed,
+        declaration=_declaration(conn, client_id, at=at, zone=ZoneInfo(send.zone)),
+        products=catalog.list_products(conn),
+        signals=market_signals(conn, at=at),
+        ratings=aggregates.ratings(conn, before=at),
+        previous_send=previous,
+        bought=_bought(conn, client_id, at=at) if _beyond_l1(state) else None,
+        default_clock=clock(policy.default_minute),
+    )
+    return compose(inputs), send
+
+
+def _beyond_l1(state: ConsentState) -> bool:
+    return LEVELS.index(state.level) > 0 and may(state, "purchase_history", Use.PERSONALIZE)
+
+
+def _declaration(conn: Connection, client_id: str, *, at: datetime, zone: ZoneInfo) -> Declaration | None:
+    """The latest `identify` stating `declared_categories` (a null or empty list clears them)."""
+    rows = gateway.read(conn, readers.DECLARED, [client_id], at=at).get(client_id, [])
+    stated = [e for e in rows if e.get("type") == "identify" and "declared_categories" in (e.get("traits") or {})]
+    if not stated:
+        return None
+    latest = stated[-1]
+    declared = latest["traits"]["declared_categories"]
+    listed = [declared] if isinstance(declared, str) else declared if isinstance(declared, list) else []
+    categories = tuple(c.strip() for c in listed if isinstance(c, str) and c.strip())
+    local = parse_instant(latest["timestamp"]).astimezone(zone)
+    return Declaration(categories, str(latest.get("messageId")), local) if categories else None
+
+
+def _bought(conn: Connection, client_id: str, *, at: datetime) -> frozenset[str]:
+    rows = gateway.read(conn, readers.PURCHASES, [client_id], at=at).get(client_id, [])
+    bought: set[str] = set()
+    for e in rows:
+        if e.get("event") != "Order Completed":
+            continue
+        props = e.get("properties") or {}
+        lines = props.get("products")
+        for line in lines if isinstance(lines, list) else [props]:
+            pid = line.get("product_id") if isinstance(line, Mapping) else None
+            if isinstance(pid, str):
+                bought.add(pid)
+    return frozenset(bought)
+
+
+def market_signals(conn: Connection, *, at: datetime) -> dict[str, Signals]:
+    """Shop-wide sales, views, saves and ratings per product as of `at` (aggregates only)."""
+    start = at - WINDOW
+    sold = aggregates.sales(conn, start=start, end=at)
+    units = aggregates.units_sold(sold, start=start, end=at)
+    recent = aggregates.units_sold(sold, start=at - RECENT, end=at)
+    viewers = aggregates.distinct_viewers(conn, start=start, end=at)
+    saves = aggregates.wishlist_adds(conn, start=start, end=at)
+    rated = aggregates.ratings(conn, before=at)
+    ids = set(units) | set(viewers) | set(saves) | set(rated)
+    none = Rating(0.0, 0)
+    return {
+        pid: Signals(
+            units=units.get(pid, 0), units_recent=recent.get(pid, 0), viewers=viewers.get(pid, 0),
+            wishlist_adds=saves.get(pid, 0),
+            rating_mean=rated[pid].mean if pid in rated else None, rating_count=rated.get(pid, none).count,
+        )
+        for pid in ids
+    }
+
+
+def record(conn: Connection, client_id: str, digest: Digest, send: SendTime | None = None) -> None:
+    """Write a sent digest to the decision audit, with every purpose it used."""
+    used = set(digest.data_categories())
+    if send is not None and send.zone_from_profile:
+        used.add("demographics")
+    if send is not None and send.learned:
+        used.add("email_engagement")
+    reasons = [
+        {"section": s.kind, "product_id": i.product_id, **i.reason.to_dict()} for s in digest.sections for i in s.items
+    ]
+    repo.record_digest(conn, client_id=client_id, model_version=MODEL_VERSION, data_categories=sorted(used),
+                       reasons=reasons, output=digest.to_dict(), at=digest.send_at)
+
+
+def produce(conn: Connection, client_id: str, monday: date, *, week: int) -> Digest | None:
+    """Compose the week's digest as of its send instant and record it (the job a scheduler runs)."""
+    digest, send = _compose(conn, client_id, monday, week=week, policy=POLICY)
+    if digest is not None:
+        record(conn, client_id, digest, send)
+    return digest
+
+
+@dataclass(frozen=True, slots=True)
+class WeekDigest:
+    digest: dict[str, Any]
+    recorded: bool  # True: what was sent (from the audit); False: composed now, as of its send instant
+
+
+def digest_for_week(conn: Connection, client_id: str, week: str) -> WeekDigest:
+    """The digest of an ISO week (`2026-W06`): the recorded one, else composed as of its send instant.
+
+    Its `week` is the ISO week number. Read-only: a composed digest is not recorded.
+    """
+    try:
+        monday = week_monday(week)
+    except ValueError as exc:
+        raise InvalidWeek(str(exc), details={"field": "week"}) from None
+    send = send_time(conn, client_id, monday)
+    zone = ZoneInfo(send.zone)
+    stored = repo.recorded_digest(conn, client_id, start=local_instant(monday, 0, zone),
+                                  end=local_instant(monday + timedelta(days=7), 0, zone))
+    if stored is not None:
+        return WeekDigest(stored, True)
+    digest = compose_digest(conn, client_id, monday, week=monday.isocalendar()[1])
+    if digest is None:
+        raise NoDigest(f"no digest for {iso_week(monday)}: nothing the client's consent lets us send",
+                       details={"week": iso_week(monday)})
+    return WeekDigest(digest.to_dict(), False)
+
+
+# ---------------------------------------------------------------- product page
+
+
+def product_page(conn: Connection, client_id: str, product_id: str, *, at: datetime) -> dict[str, Any]:
+    """The personalised parts of a product page as of `at`.
+
+    L1 part: the overall rating (every `Product Reviewed` before `at`, an aggregate) and the
+    sizes in stock online. `cohort_rating` and `sizing_guidance` need L2's
+    `similar_customer_signals` and come with a later slice: null for everyone now, which keeps
+    the page identical for every client (E7). `client_id` is taken for that later use.
+    """
+    product = catalog.get_product(conn, product_id)
+    rating = aggregates.ratings(conn, before=at, product_ids=[product_id]).get(product_id)
+    return {
+        "product_id": product_id,
+        "at": at.isoformat(),
+        "overall_rating": {"mean": round(rating.mean, 2), "count": rating.count} if rating else None,
+        "cohort_rating": None,
+        "sizing_guidance": None,
+        "available_sizes": list(product.online_sizes_in_stock()),
+    }
+
+
+def _text(value: Any) -> str | None:
+    return (value.strip() or None) if isinstance(value, str) else None

@@ -1,0 +1,142 @@
+"""Top sellers of a category and the one social-proof label each carries (pure).
+
+A **top seller** of a category at instant t is among the `n` recommendable products of that
+category with most units sold (all clients' `Order Completed` line items) in [t - 30 x 24 h, t),
+equal units ordered by product_id ascending. Recommendable: online stock > 0 (store-only
+products have none), not access-restricted, and at least one unit sold in the window (a product
+nobody bought is not a "top seller").
+
+**Labels.** Every item gets exactly one label, the first in `LABEL_PRIORITY` whose condition
+holds. Category-wide conditions ("first", "most") are judged over *every* product of the
+category, in stock or not, so a label never claims more than the data say:
+
+1. `Bestseller` - first of its category by units in the window (ties by product_id).
+2. `Top-Rated` - mean rating >= 4.5 from >= 10 ratings before t.
+3. `Trending` - units in the last 7 days >= 1.5 x the weekly average of the 23 days before
+   (and at least one unit in the last 7 days).
+4. `Most Popular` - most distinct viewers in its category in the window (ties share it).
+5. `Customer Favourite` - most wishlist adds in its category in the window (ties share it).
+6. `Popular in <category>` - always true of a top seller of the category.
+
+Why this order: the section ranks by sales, so the sales claim comes first; then quality
+(ratings), which a client weighs most after sales; then momentum; then attention (views) and
+intent (saves), which are weaker signals; the category fallback last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from maison.catalog.entities import Product
+
+WINDOW = timedelta(days=30)
+RECENT = timedelta(days=7)
+TOP_N = 3
+TOP_RATED_MEAN = 4.5
+TOP_RATED_MIN_COUNT = 10
+
+BESTSELLER, TOP_RATED, TRENDING = "Bestseller", "Top-Rated", "Trending"
+MOST_POPULAR, CUSTOMER_FAVOURITE, POPULAR_IN = "Most Popular", "Customer Favourite", "Popular in"
+LABEL_PRIORITY = (BESTSELLER, TOP_RATED, TRENDING, MOST_POPULAR, CUSTOMER_FAVOURITE, POPULAR_IN)
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """Shop-wide figures of one product at one instant (no client's own data)."""
+
+    units: int = 0  # in the 30-day window
+    units_recent: int = 0  # in its last 7 days
+    viewers: int = 0  # distinct clients who viewed it in the window
+    wishlist_adds: int = 0  # in the window
+    rating_mean: float | None = None  # all ratings before the instant
+    rating_count: int = 0
+
+
+def recommendable(product: Product) -> bool:
+    """Buyable online now and open to everyone: the floor for any recommendation."""
+    return product.in_stock_online() and not product.access_restricted
+
+
+def rank(products: Sequence[Product], signals: Mapping[str, Signals]) -> list[Product]:
+    """By units sold in the window, most first; equal units by product_id ascending."""
+    return sorted(products, key=lambda p: (-_of(signals, p).units, p.product_id))
+
+
+def top_sellers(
+    products: Sequence[Product],
+    signals: Mapping[str, Signals],
+    *,
+    category: str,
+    n: int = TOP_N,
+    exclude: frozenset[str] = frozenset(),
+) -> list[Product]:
+    """The category's top `n` recommendable products by units in the window (see module doc)."""
+    eligible = [
+        p for p in products
+        if p.category == category and recommendable(p) and p.product_id not in exclude and _of(signals, p).units > 0
+    ]
+    return rank(eligible, signals)[:n]
+
+
+def label_name(label: str, category: str) -> str:
+    return f"{POPULAR_IN} {category}" if label == POPULAR_IN else label
+
+
+def label_holds(
+    label: str, product: Product, category_products: Sequence[Product], signals: Mapping[str, Signals]
+) -> bool:
+    """Whether `label` is true of `product` among all products of its category."""
+    return _CONDITIONS[label](product, category_products, signals)
+
+
+def choose_label(product: Product, category_products: Sequence[Product], signals: Mapping[str, Signals]) -> str:
+    """The first label of `LABEL_PRIORITY` that holds (the last one always does)."""
+    return next(label for label in LABEL_PRIORITY if label_holds(label, product, category_products, signals))
+
+
+def _of(signals: Mapping[str, Signals], product: Product) -> Signals:
+    return signals.get(product.product_id, _NONE)
+
+
+_NONE = Signals()
+
+
+def _bestseller(product: Product, peers: Sequence[Product], signals: Mapping[str, Signals]) -> bool:
+    ranked = rank(peers, signals)
+    return bool(ranked) and ranked[0].product_id == product.product_id and _of(signals, product).units > 0
+
+
+def _top_rated(product: Product, peers: Sequence[Product], signals: Mapping[str, Signals]) -> bool:
+    s = _of(signals, product)
+    return s.rating_mean is not None and s.rating_count >= TOP_RATED_MIN_COUNT and s.rating_mean >= TOP_RATED_MEAN
+
+
+def _trending(product: Product, peers: Sequence[Product], signals: Mapping[str, Signals]) -> bool:
+    s = _of(signals, product)
+    before = s.units - s.units_recent  # the 23 days before the last 7
+    # units_recent >= 1.5 * (before / 23 * 7), in integers: 46 * recent >= 21 * before
+    return s.units_recent > 0 and 46 * s.units_recent >= 21 * before
+
+
+def _most(metric: Callable[[Signals], int]) -> Callable[[Product, Sequence[Product], Mapping[str, Signals]], bool]:
+    def holds(product: Product, peers: Sequence[Product], signals: Mapping[str, Signals]) -> bool:
+        mine = metric(_of(signals, product))
+        return mine > 0 and mine >= max((metric(_of(signals, p)) for p in peers), default=0)
+
+    return holds
+
+
+def _always(product: Product, peers: Sequence[Product], signals: Mapping[str, Signals]) -> bool:
+    return True
+
+
+_CONDITIONS: Mapping[str, Callable[[Product, Sequence[Product], Mapping[str, Signals]], bool]] = {
+    BESTSELLER: _bestseller,
+    TOP_RATED: _top_rated,
+    TRENDING: _trending,
+    MOST_POPULAR: _most(lambda s: s.viewers),
+    CUSTOMER_FAVOURITE: _most(lambda s: s.wishlist_adds),
+    POPULAR_IN: _always,
+}
