@@ -56,8 +56,10 @@ class ConsentBook:
         return may_in_state(self.state(client_id, at), category, use)
 
 
-def book(conn: Connection, client_ids: Iterable[str]) -> ConsentBook:
-    return ConsentBook(repo.entries_for(conn, client_ids))
+def book(conn: Connection, client_ids: Iterable[str], *, purposes: Iterable[str] | None = None) -> ConsentBook:
+    """The ledger of these clients; restricted to `purposes` it answers only collection of
+    those purposes (level, restriction and objections are not loaded)."""
+    return ConsentBook(repo.entries_for(conn, client_ids, purposes=purposes))
 
 
 def state(conn: Connection, client_id: str, at: datetime | None = None) -> ConsentState:

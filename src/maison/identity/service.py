@@ -8,6 +8,7 @@ known clients never waits on other writers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, select
@@ -62,26 +63,52 @@ def _alias_previous(event: Event) -> list[Identifier]:
     return [(USER, str(previous)), (ANON, str(previous))]
 
 
+@dataclass
+class _Pending:
+    """New clients and links decided so far in a batch, written together rather than per event.
+
+    Decisions only read the in-memory `owner` and `users` maps, so writing can wait; it must
+    not wait past a merge, which reads and moves the merged client's links in the store.
+    """
+
+    clients: list[str] = field(default_factory=list)
+    links: list[tuple[Identifier, str]] = field(default_factory=list)
+    message_ids: dict[Identifier, str] = field(default_factory=dict)
+
+    def link(self, idents: Sequence[Identifier], target: str, message_id: str) -> None:
+        self.links += [(i, target) for i in idents]
+        self.message_ids.update(dict.fromkeys(idents, message_id))
+
+    def flush(self, conn: Connection, now: datetime) -> None:
+        repo.create_clients(conn, self.clients, now)  # before the links that refer to them
+        if self.links:
+            repo.attach(conn, self.links, now, self.message_ids)
+        self.clients, self.links, self.message_ids = [], [], {}
+
+
 def _apply_links(conn: Connection, batch: Sequence[Event], owner: dict[Identifier, str], *, now: datetime) -> None:
     users = repo.users_of(conn, set(owner.values()))
+    pending = _Pending()
     for event in sorted(batch, key=lambda e: (e.timestamp, e.index)):
         if event.type == "alias":
-            _alias(conn, event, owner, users, now=now)
+            _alias(conn, event, owner, users, pending, now=now)
             continue
         plan = plan_links(event.identifiers, owner, users)
         target = plan.target
         if target is None:
             target = repo.new_client_id()
-            repo.create_clients(conn, [target], now)
+            pending.clients.append(target)
             users[target] = frozenset()
         for merged in plan.merge:
+            pending.flush(conn, now)
             _merge_into(conn, target, merged, owner, users, reason="identify", at=now, message_id=event.message_id)
         if plan.attach:
-            repo.attach(conn, [(i, target) for i in plan.attach], now, {i: event.message_id for i in plan.attach})
+            pending.link(plan.attach, target, event.message_id)
             for ident in plan.attach:
                 owner[ident] = target
                 if ident[0] == USER:
                     users[target] = users.get(target, frozenset()) | {ident[1]}
+    pending.flush(conn, now)
 
 
 def _alias(
@@ -89,6 +116,7 @@ def _alias(
     event: Event,
     owner: dict[Identifier, str],
     users: dict[str, frozenset[str]],
+    pending: _Pending,
     *,
     now: datetime,
 ) -> None:
@@ -100,14 +128,15 @@ def _alias(
         target = previous
     if target is None:
         target = repo.new_client_id()
-        repo.create_clients(conn, [target], now)
+        pending.clients.append(target)
     if previous is not None and previous != target:
+        pending.flush(conn, now)
         _merge_into(conn, target, previous, owner, users, reason="alias", at=now, message_id=event.message_id)
     wanted = list(event.identifiers)
     if previous is None:
         wanted.append((ANON, str(event.raw["previousId"])))
     attach = [i for i in wanted if i not in owner]
-    repo.attach(conn, [(i, target) for i in attach], now, {i: event.message_id for i in attach})
+    pending.link(attach, target, event.message_id)
     for ident in attach:
         owner[ident] = target
         if ident[0] == USER:

@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from maison.consent import service as consent
 from maison.consent.entities import ConsentState, Use
-from maison.consent.purposes import CONSENT_RECORD
+from maison.consent.purposes import CONSENT_RECORD, PURPOSES
 from maison.consent.rules import entries_from_consent_event
 from maison.consent.rules import may as may_in_state
 from maison.identity import repository as identity_repo
@@ -77,7 +77,9 @@ def admit(conn: Connection, batch: Sequence[Event], *, now: datetime, suppressio
                 out.dropped += 1
             else:
                 candidates.append((e, target))
-    book = consent.book(conn, set(first_clients) | {c for _, c in candidates})
+    # Collection decisions read only the purpose rows of the categories in this batch.
+    needed = {e.data_category for e in live} & set(PURPOSES)
+    book = consent.book(conn, set(first_clients) | {c for _, c in candidates}, purposes=needed)
     for e, client in zip(first, first_clients, strict=True):
         if book.may(client, e.data_category, Use.COLLECT, e.timestamp):
             out.events.append(e)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from sqlalchemy import Engine
 from maison.core.clock import utcnow
 from maison.core.settings import IngestSettings, get_settings
 from maison.ingest import service
-from maison.ingest.entities import IngestResult, Rejection
+from maison.ingest.entities import Event, IngestResult, Rejection
 
 _BAD_JSON = object()
 
@@ -47,6 +49,41 @@ def _chunks(path: Path, size: int) -> Iterator[tuple[int, list[Any], int]]:
         yield first, batch, read
 
 
+@dataclass
+class _Validated:
+    """One chunk, parsed and validated, ready to store; rejections carry file line numbers."""
+
+    lines: int
+    read: int
+    received_at: datetime
+    valid: list[Event]
+    rejected: list[tuple[Rejection, Any]]
+
+
+def _validate_chunk(first_line: int, messages: list[Any], read: int, limits: IngestSettings) -> _Validated:
+    received_at = utcnow()
+    bad = [(i, m) for i, m in enumerate(messages) if m is _BAD_JSON or m is None]
+    good_idx = [i for i, m in enumerate(messages) if m is not _BAD_JSON and m is not None]
+    valid, rejected = service.validate([messages[i] for i in good_idx], received_at=received_at, limits=limits)
+    # Re-number rejections and events to file line numbers.
+    for event in valid:
+        event.index = first_line + good_idx[event.index]
+    rejected = [
+        (Rejection(index=first_line + good_idx[r.index], field=r.field, reason=r.reason), m)
+        for r, m in rejected
+    ]
+    for i, _ in bad:
+        reason = "line is not valid JSON" if messages[i] is _BAD_JSON else "line is empty or null"
+        rejected.append((Rejection(index=first_line + i, field="line", reason=reason), {"_line": first_line + i}))
+    rejected.sort(key=lambda pair: pair[0].index)
+    return _Validated(len(messages), read, received_at, valid, rejected)
+
+
+def _next_validated(chunks: Iterator[tuple[int, list[Any], int]], limits: IngestSettings) -> _Validated | None:
+    chunk = next(chunks, None)
+    return None if chunk is None else _validate_chunk(*chunk, limits)
+
+
 def import_file(
     engine: Engine,
     path: Path,
@@ -55,34 +92,27 @@ def import_file(
     limits: IngestSettings | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import a file chunk by chunk; each chunk is one transaction, so a crash loses no committed chunk."""
+    """Import a file chunk by chunk; each chunk is one transaction, so a crash loses no committed chunk.
+
+    Two stages overlap: while one chunk is stored, the next is read and validated on a second
+    thread (the database works without the GIL: PostgreSQL in its own process, SQLite inside
+    its C library). Chunks are still stored one at a time, in file order.
+    """
     limits = limits or IngestSettings()
     key = get_settings().suppression_key()
     report = ImportReport()
-    for first_line, messages, read in _chunks(path, limits.import_chunk_size):
-        received_at = utcnow()
-        bad = [(i, m) for i, m in enumerate(messages) if m is _BAD_JSON or m is None]
-        good_idx = [i for i, m in enumerate(messages) if m is not _BAD_JSON and m is not None]
-        valid, rejected = service.validate(
-            [messages[i] for i in good_idx], received_at=received_at, limits=limits
-        )
-        # Re-number rejections and events to file line numbers.
-        for event in valid:
-            event.index = first_line + good_idx[event.index]
-        rejected = [
-            (Rejection(index=first_line + good_idx[r.index], field=r.field, reason=r.reason), m)
-            for r, m in rejected
-        ]
-        for i, _ in bad:
-            reason = "line is not valid JSON" if messages[i] is _BAD_JSON else "line is empty or null"
-            rejected.append((Rejection(index=first_line + i, field="line", reason=reason), {"_line": first_line + i}))
-        rejected.sort(key=lambda pair: pair[0].index)
-        with engine.begin() as conn:
-            chunk = service.store(
-                conn, source=source, valid=valid, rejected=rejected, received_at=received_at, suppression_key=key
-            )
-        report.lines += len(messages)
-        report.result.add(chunk)
-        if progress:
-            progress(read)
+    chunks = _chunks(path, limits.import_chunk_size)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="maison-import") as reader:
+        upcoming = reader.submit(_next_validated, chunks, limits)
+        while (chunk := upcoming.result()) is not None:
+            upcoming = reader.submit(_next_validated, chunks, limits)
+            with engine.begin() as conn:
+                result = service.store(
+                    conn, source=source, valid=chunk.valid, rejected=chunk.rejected,
+                    received_at=chunk.received_at, suppression_key=key,
+                )
+            report.lines += chunk.lines
+            report.result.add(result)
+            if progress:
+                progress(chunk.read)
     return report

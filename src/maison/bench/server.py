@@ -1,0 +1,97 @@
+"""The real HTTP server as a subprocess (`maison serve`), for load and crash tests.
+
+It runs exactly as in production: its own process (or processes, with `workers`), its own
+engine, configured only through `MAISON_DATABASE_URL` and `MAISON_HOME`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerError(RuntimeError):
+    """The server subprocess did not come up, or died; the message carries its log tail."""
+
+
+class Server:
+    """`maison serve` on a free loopback port; `kill()` is SIGKILL, `stop()` a clean shutdown."""
+
+    def __init__(self, database_url: str, *, home: Path, workers: int = 1, port: int | None = None) -> None:
+        self.database_url = database_url
+        self.home = home
+        self.workers = workers
+        self.port = port or free_port()
+        self.log = home / f"server-{self.port}.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *, timeout: float = 30.0) -> Server:
+        self.home.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "MAISON_DATABASE_URL": self.database_url, "MAISON_HOME": str(self.home)}
+        cmd = [sys.executable, "-m", "maison.cli", "serve", "--port", str(self.port), "--workers", str(self.workers)]
+        with self.log.open("ab") as log:
+            # A session of its own, so that kill() reaches uvicorn's worker processes too.
+            self._proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, start_new_session=True)
+        self._wait_ready(timeout)
+        return self
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        assert self._proc is not None
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise ServerError(f"server exited with {self._proc.returncode}:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise ServerError(f"server not ready after {timeout:.0f} s:\n{self.log_tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group, as a power cut of the process would."""
+        if self._proc is not None and self._proc.poll() is None:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+            self._proc.wait()
+        self._proc = None
+
+    def stop(self, *, timeout: float = 10.0) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            os.killpg(self._proc.pid, signal.SIGTERM)
+            try:
+                self._proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._proc = None
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.stop()
