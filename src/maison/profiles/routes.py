@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import Connection
+from fastapi import APIRouter, Query, Request
 
 from maison.access.auth import Caller, audit_read, authorize_client
 from maison.core.clock import utcnow
-from maison.core.db import reading
+from maison.core.deps import ReadConn
 from maison.core.responses import JSONResponse
 from maison.identity.service import find_client
 from maison.profiles import service
@@ -18,12 +16,7 @@ from maison.profiles import service
 router = APIRouter(prefix="/v1", tags=["profiles"])
 
 
-def _connection(request: Request) -> Iterator[Connection]:
-    with reading(request.app.state.maison.engine) as conn:
-        yield conn
-
-
-Conn = Annotated[Connection, Depends(_connection)]
+Conn = ReadConn
 
 
 @router.get("/profiles/{identifier}", response_class=JSONResponse)
