@@ -49,9 +49,18 @@ def load_scenario(folder: Path) -> None:
     for name, r in report.streams.items():
         res = r.result
         out.print(f"{name}: {res.accepted} stored, {res.duplicates} already there, {len(res.rejected)} rejected")
+    from sqlalchemy import select
+
+    from maison.access.auth import create_api_key
     from maison.access.keys import create_key, list_keys
+    from maison.core.schema import api_keys
 
     with engine.begin() as conn:
         if not any(k["name"] == "demo" for k in list_keys(conn)):
             key = create_key(conn, name="demo", origins=["http://localhost:8000", "http://127.0.0.1:8000"], now=utcnow())
-            out.print(f"write key 'demo' for trying the API: [bold]{key}[/]")
+            out.print(f"write key 'demo' for sending events: [bold]{key}[/]")
+        if conn.execute(select(api_keys.c.id).where(api_keys.c.name == "demo-admin")).first() is None:
+            admin = create_api_key(conn, name="demo-admin", scope="admin", store_id=None, now=utcnow())
+            out.print(f"admin key 'demo-admin' (shown once): [bold]{admin}[/]")
+            out.print(f"  try: curl -H 'Authorization: Bearer {admin}' http://127.0.0.1:8000/v1/profiles/<userId>")
+    out.print("a client's privacy dashboard link: `maison privacy token <userId>`, then open /privacy?token=…")
