@@ -10,9 +10,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from maison.consent.entities import EntryKind, LedgerEntry
+from maison.core.dialect import is_one_of, value_chunks
 from maison.core.schema import consent_ledger
-
-_CHUNK = 500
 
 
 def append(conn: Connection, entries: Sequence[LedgerEntry], *, recorded_at: datetime) -> None:
@@ -50,8 +49,8 @@ def entries_for(
     only = sorted(set(purposes)) if purposes is not None else None
     if only == []:
         return {}
-    for start in range(0, len(ids), _CHUNK):
-        stmt = select(consent_ledger).where(consent_ledger.c.client_id.in_(ids[start : start + _CHUNK]))
+    for chunk in value_chunks(conn, ids):
+        stmt = select(consent_ledger).where(is_one_of(conn, consent_ledger.c.client_id, chunk))
         if only is not None:
             stmt = stmt.where(consent_ledger.c.kind == EntryKind.PURPOSE.value, consent_ledger.c.purpose.in_(only))
         for row in conn.execute(stmt.order_by(consent_ledger.c.effective_at, consent_ledger.c.id)):

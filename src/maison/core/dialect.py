@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, text
+from sqlalchemy import ARRAY, ColumnElement, Connection, String, Table, any_, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -40,3 +40,26 @@ def lock_identity_graph(conn: Connection) -> None:
     """
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(7201)"))
+
+
+_IN_LIST_CHUNK = 500
+
+
+def value_chunks(conn: Connection, values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """All values at once on PostgreSQL (one array parameter); IN-list sized chunks on SQLite."""
+    size = max(len(values), 1) if conn.dialect.name == "postgresql" else _IN_LIST_CHUNK
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def is_one_of(conn: Connection, column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column = ANY(array)` on PostgreSQL, `column IN (...)` elsewhere.
+
+    One array parameter gives one statement text whatever the count, and a plan that probes
+    the index even while the table's statistics still describe it as empty (a fresh store being
+    loaded), where IN lists were planned as scans that grew slower with every batch.
+    Use with `value_chunks`, which keeps SQLite's IN lists within its parameter limit.
+    """
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+    return column.in_(values)

@@ -4,42 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Connection, String, and_, any_, bindparam, or_, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 
-from maison.core.dialect import insert_ignoring_conflicts
+from maison.core.dialect import insert_ignoring_conflicts, is_one_of, value_chunks
 from maison.core.schema import CLIENT_KEYED, clients, events, identities, identity_merges
 from maison.identity.rules import USER, event_owner_identifier
 
 Identifier = tuple[str, str]
 _CHUNK = 400
-_TEXTS = ARRAY(String)
 
 
 def new_client_id() -> str:
     return "cl_" + uuid.uuid4().hex[:20]
-
-
-def _chunks(conn: Connection, values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    """All values at once on PostgreSQL (one array parameter); IN-list sized chunks on SQLite."""
-    size = max(len(values), 1) if conn.dialect.name == "postgresql" else _CHUNK
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def _is_one_of(conn: Connection, column: ColumnElement[str], values: Sequence[str]) -> ColumnElement[bool]:
-    """`column = ANY(array)` on PostgreSQL, `column IN (...)` elsewhere.
-
-    One array parameter gives one statement text whatever the count, and a plan that probes
-    the index even while the table's statistics still describe it as empty (a fresh store being
-    loaded), where IN lists were planned as scans that grew slower with every batch.
-    """
-    if conn.dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=_TEXTS))
-    return column.in_(values)
 
 
 def owners(conn: Connection, idents: Iterable[Identifier]) -> dict[Identifier, str]:
@@ -49,11 +29,11 @@ def owners(conn: Connection, idents: Iterable[Identifier]) -> dict[Identifier, s
     a `(kind, value) IN (VALUES ...)` row-value list made SQLite scan the whole table.
     """
     found: dict[Identifier, str] = {}
-    for chunk in _chunks(conn, sorted(set(idents))):
+    for chunk in value_chunks(conn, sorted(set(idents))):
         by_kind: dict[str, list[str]] = defaultdict(list)
         for kind, value in chunk:
             by_kind[kind].append(value)
-        per_kind = (and_(identities.c.kind == k, _is_one_of(conn, identities.c.value, v)) for k, v in by_kind.items())
+        per_kind = (and_(identities.c.kind == k, is_one_of(conn, identities.c.value, v)) for k, v in by_kind.items())
         rows = conn.execute(select(identities.c.kind, identities.c.value, identities.c.client_id).where(or_(*per_kind)))
         found.update(((kind, value), client_id) for kind, value, client_id in rows)
     return found
@@ -61,10 +41,10 @@ def owners(conn: Connection, idents: Iterable[Identifier]) -> dict[Identifier, s
 
 def users_of(conn: Connection, client_ids: Iterable[str]) -> dict[str, frozenset[str]]:
     result: dict[str, set[str]] = defaultdict(set)
-    for chunk in _chunks(conn, sorted(set(client_ids))):
+    for chunk in value_chunks(conn, sorted(set(client_ids))):
         rows = conn.execute(
             select(identities.c.client_id, identities.c.value).where(
-                identities.c.kind == USER, _is_one_of(conn, identities.c.client_id, chunk)
+                identities.c.kind == USER, is_one_of(conn, identities.c.client_id, chunk)
             )
         )
         for client_id, value in rows:

@@ -6,35 +6,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Connection, String, any_, bindparam, select, update
+from sqlalchemy import Connection, select, update
 
-from maison.core.dialect import insert_ignoring_conflicts
+from maison.core.dialect import insert_ignoring_conflicts, is_one_of, value_chunks
 from maison.core.schema import events, quarantine
 from maison.ingest.entities import Event, Rejection
 
-_CHUNK = 500
-_TEXTS = ARRAY(String)
-
 
 def existing_message_ids(conn: Connection, source: str, message_ids: Iterable[str]) -> set[str]:
-    ids = sorted(set(message_ids))
-    if conn.dialect.name == "postgresql":
-        # One `= ANY(array)` parameter instead of IN lists: a single statement text whatever the
-        # batch size, so psycopg's prepared plan is reused, and PostgreSQL probes the unique index
-        # even while the table's statistics still describe it as empty (a fresh store being bulk
-        # loaded), where IN lists got a sequential scan that made each chunk slower than the last.
-        rows = conn.execute(
-            select(events.c.message_id).where(
-                events.c.source == source, events.c.message_id == any_(bindparam("ids", ids, type_=_TEXTS))
-            )
-        )
-        return {r[0] for r in rows}
     found: set[str] = set()
-    for start in range(0, len(ids), _CHUNK):
+    for chunk in value_chunks(conn, sorted(set(message_ids))):
         rows = conn.execute(
-            select(events.c.message_id).where(
-                events.c.source == source, events.c.message_id.in_(ids[start : start + _CHUNK])
-            )
+            select(events.c.message_id).where(events.c.source == source, is_one_of(conn, events.c.message_id, chunk))
         )
         found.update(r[0] for r in rows)
     return found

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from maison.core.dialect import insert_ignoring_conflicts
+from maison.core.dialect import insert_ignoring_conflicts, is_one_of, value_chunks
 from maison.core.schema import suppressions
 
 Identifier = tuple[str, str]
@@ -27,15 +27,16 @@ def suppressed(conn: Connection, key: bytes, identifiers: Iterable[Identifier]) 
     """Which of these identifiers belong to an erased client."""
     by_hash = {keyed_hash(key, i): i for i in set(identifiers)}
     found: set[Identifier] = set()
-    hashes = sorted(by_hash)
-    for start in range(0, len(hashes), 500):
+    for chunk in value_chunks(conn, sorted(by_hash)):
         rows = conn.execute(
-            select(suppressions.c.identifier_hash).where(suppressions.c.identifier_hash.in_(hashes[start : start + 500]))
+            select(suppressions.c.identifier_hash).where(is_one_of(conn, suppressions.c.identifier_hash, chunk))
         )
         found.update(by_hash[r[0]] for r in rows)
     return found
 
 
-def suppress(conn: Connection, key: bytes, identifiers: Sequence[Identifier], *, request_id: str | None, at: datetime) -> None:
+def suppress(
+    conn: Connection, key: bytes, identifiers: Sequence[Identifier], *, request_id: str | None, at: datetime
+) -> None:
     rows = [{"identifier_hash": keyed_hash(key, i), "request_id": request_id, "suppressed_at": at} for i in identifiers]
     insert_ignoring_conflicts(conn, suppressions, rows, index=("identifier_hash",))
