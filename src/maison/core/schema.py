@@ -301,6 +301,71 @@ retrain_queue = Table(
     Column("done_at", UTCDateTime),
 )
 
+# What models derived about a client, as of an instant: the behavioural cohort, the taste
+# trajectory, inferred values, collection access... Part of the export, gone with erasure.
+client_derived = Table(
+    "client_derived",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("client_id", String(40), nullable=False),
+    Column("kind", String(40), nullable=False),  # cohort | trajectory | inferred_values | collection_access
+    Column("as_of", UTCDateTime, nullable=False),  # the data stop here (no look-ahead)
+    Column("model_version", String(80), nullable=False),
+    Column("data_categories", JSON, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("computed_at", UTCDateTime, nullable=False),
+    Index("ix_client_derived_client", "client_id", "kind", "as_of"),
+)
+
+# Trained model versions; the artefacts live under $MAISON_HOME/models, never in the database.
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(40), nullable=False),  # future_vip | churn | clv | segments ...
+    Column("version", String(80), nullable=False),
+    Column("trained_at", UTCDateTime, nullable=False),
+    Column("data_start", UTCDateTime),
+    Column("data_end", UTCDateTime),
+    Column("fingerprint", String(64), nullable=False),  # of the training data
+    Column("artefact", String(400), nullable=False),  # path relative to $MAISON_HOME
+    Column("card", JSON, nullable=False),  # the model card: window, metrics, fairness, libraries
+    UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
+)
+
+# Scores per client and model version, with the reasons shown to the client.
+scores = Table(
+    "scores",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("client_id", String(40), nullable=False),
+    Column("model", String(40), nullable=False),
+    Column("model_version", String(80), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("as_of", UTCDateTime, nullable=False),
+    Column("scored_at", UTCDateTime, nullable=False),
+    Column("data_categories", JSON, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Index("ix_scores_client", "client_id", "model", "as_of"),
+    Index("ix_scores_model", "model", "model_version"),
+)
+
+# A client contests a score (Art. 22(3)): a person reviews it.
+score_reviews = Table(
+    "score_reviews",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client_id", String(40), nullable=False, index=True),
+    Column("model", String(40), nullable=False),
+    Column("score_id", BigInteger().with_variant(Integer, "sqlite")),
+    Column("statement", Text, nullable=False),
+    Column("status", String(20), nullable=False),  # open | upheld | corrected
+    Column("reviewer", String(100)),
+    Column("resolution", Text),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+)
+
 # Tables holding rows about one client, by column: erasure deletes them, merges re-key them.
 CLIENT_KEYED: tuple[tuple[Table, str], ...] = (
     (events, "client_id"),
@@ -308,4 +373,7 @@ CLIENT_KEYED: tuple[tuple[Table, str], ...] = (
     (privacy_requests, "client_id"),
     (decisions, "client_id"),
     (access_log, "client_id"),
+    (client_derived, "client_id"),
+    (scores, "client_id"),
+    (score_reviews, "client_id"),
 )
