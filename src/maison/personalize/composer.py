@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from maison.analytics.entities import Rating
-from maison.catalog.entities import Product
+from maison.catalog.entities import ContentPage, Product
+from maison.personalize import sections as builders
 from maison.personalize import wording
 from maison.personalize.entities import Digest, Evidence, Item, Notice, Reason, Section, SendTime
+from maison.personalize.history import ClientHistory
 from maison.personalize.top_sellers import Signals, choose_label, label_name, top_sellers
 
 DECLARED = "declared_categories"
@@ -48,11 +50,15 @@ class DigestInputs:
     previous_send: SendTime | None = None
     bought: frozenset[str] | None = None  # None: purchases not consulted
     default_clock: str = "09:00"
+    history: ClientHistory | None = None  # from L2: the client's usable events before the send
+    content_pages: Sequence[ContentPage] = ()
 
 
 def compose(inputs: DigestInputs) -> Digest | None:
     """The digest, or None when there is nothing the client's consent lets us say."""
     sections = top_seller_sections(inputs)
+    for build in _builders(inputs.level):
+        sections.extend(build(inputs))
     if not sections:
         return None
     return Digest(
@@ -64,6 +70,14 @@ def compose(inputs: DigestInputs) -> Digest | None:
         notices=tuple(send_time_notices(inputs.send, inputs.previous_send, inputs.allowed, inputs.default_clock)),
         sections=tuple(sections),
     )
+
+
+def _builders(level: str) -> tuple[builders.Builder, ...]:
+    if level == "L2":
+        return tuple(builders.L2_BUILDERS)
+    if level == "L3":
+        return (*builders.L2_BUILDERS, *builders.L3_BUILDERS)
+    return ()
 
 
 def top_seller_sections(inputs: DigestInputs) -> list[Section]:

@@ -40,3 +40,17 @@ PURCHASES = declare(
     categories=("purchase_history",),
     why="From L2, products the client has already bought are not recommended again.",
 )
+
+# Everything a client did that L2/L3 sections may build on. The gateway passes each category
+# only while the client's consent grants it and their level includes it at the instant, so
+# one declaration serves every section and none can see more than the consent allows.
+BEHAVIOUR = declare(
+    "personalize.digest.behaviour",
+    use=Use.PERSONALIZE,
+    categories=(
+        "declared_categories", "purchase_history", "browsing_behaviour", "search_history", "cart_activity",
+        "email_engagement", "content_engagement",
+    ),
+    why="L2/L3 digest sections and their reasons: items considered, searches, content read, carts, "
+        "purchases and taste trajectory, each reason pointing to the client's own events.",
+)

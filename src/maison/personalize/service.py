@@ -32,7 +32,7 @@ from maison.consent.purposes import LEVELS, PURPOSES
 from maison.consent.rules import may, usable
 from maison.core.clock import parse_instant
 from maison.identity import repository as identity_repo
-from maison.personalize import readers
+from maison.personalize import history, readers
 from maison.personalize import repository as repo
 from maison.personalize.composer import Declaration, DigestInputs, compose
 from maison.personalize.entities import Digest, SendTime
@@ -138,6 +138,8 @@ def _compose(
         previous_send=previous,
         bought=_bought(conn, client_id, at=at) if _beyond_l1(state) else None,
         default_clock=clock(policy.default_minute),
+        history=history.load(conn, client_id, at=at, zone=ZoneInfo(send.zone)) if _beyond_l1(state) else None,
+        content_pages=catalog.list_content_pages(conn),
     )
     return compose(inputs), send
 
