@@ -16,7 +16,13 @@ def serve(
     import uvicorn
 
     if workers > 1:
-        uvicorn.run("maison.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+        # A spawned worker re-imports this CLI (all command groups) before it can answer the
+        # supervisor's first health check; on a busy machine that took longer than uvicorn's
+        # 5 s default, so workers were killed and respawned forever.
+        uvicorn.run(
+            "maison.asgi:app", host=host, port=port, workers=workers, log_level="warning",
+            timeout_worker_healthcheck=120,
+        )
     else:
         from maison.app import create_app
 

@@ -43,7 +43,9 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, *, timeout: float = 30.0) -> Server:
+    def start(self, *, timeout: float = 120.0) -> Server:
+        """Start and wait until `/healthz` answers. The timeout is generous: on a busy machine
+        importing the application in two workers has taken over 30 s."""
         self.home.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "MAISON_DATABASE_URL": self.database_url, "MAISON_HOME": str(self.home)}
         cmd = [sys.executable, "-m", "maison.cli", "serve", "--port", str(self.port), "--workers", str(self.workers)]

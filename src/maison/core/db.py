@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
+
+T = TypeVar("T")
 
 
 def _json_dumps(value: Any) -> str:
@@ -147,6 +150,29 @@ class _WriteTurns:
         if info.pop(self._KEY, False):
             self._holder = None
             self._lock.release()
+
+
+_DEADLOCK = "40P01"
+_TRANSACTION_ATTEMPTS = 3
+
+
+def in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """Run `work` in one transaction, again (up to three times) if PostgreSQL chose it as a
+    deadlock victim.
+
+    Writers of the identity graph lock what they touch in one ordered step, but a lock needed
+    because a concurrent writer re-linked the same people in between is taken later, so a
+    cycle remains possible in that rare case. The victim was rolled back whole: nothing of it
+    was stored or acknowledged, so running it again is safe, and better than a 500.
+    """
+    for attempt in range(1, _TRANSACTION_ATTEMPTS + 1):
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != _DEADLOCK or attempt == _TRANSACTION_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def upgrade(engine: Engine) -> None:

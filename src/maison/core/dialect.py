@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Connection, String, Table, any_, bindparam, text
+import orjson
+from sqlalchemy import ARRAY, ColumnElement, Connection, String, Table, any_, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import CTE
+from sqlalchemy.types import TypeEngine
 
 
 def insert_ignoring_conflicts(
@@ -32,34 +36,158 @@ def upsert(
     conn.execute(stmt.on_conflict_do_update(index_elements=list(index), set_=updates), list(rows))
 
 
-def lock_identity_graph(conn: Connection) -> None:
-    """Serialise writers of the identity graph for the rest of the transaction.
+_LEAN_INSERTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[Any]]] = {}
 
-    SQLite already holds its single write lock from BEGIN IMMEDIATE; PostgreSQL takes a
-    transaction-scoped advisory lock, so two requests never link one identifier twice.
+
+def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Plain INSERT of many rows, given as tuples in `columns` order, without per-row overhead.
+
+    SQLAlchemy's executemany builds and processes a parameter dictionary per row, which for an
+    append-only table written a dozen rows per event (the consent ledger) cost more than the
+    database's own insert. SQLite: the statement is compiled once per (table, columns) and
+    each value goes only through its column type's bind processor, into the driver's
+    executemany. PostgreSQL: `INSERT ... SELECT FROM unnest(arrays)`, one statement and one
+    round trip for all rows. No RETURNING: callers need no keys back.
+    """
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        # One statement whatever the number of rows: the rows travel as one array per column.
+        arrays = [
+            bindparam(f"rows_{c}", [row[i] for row in rows], type_=ARRAY(table.c[c].type))
+            for i, c in enumerate(columns)
+        ]
+        unnested = func.unnest(*arrays).table_valued(*columns).render_derived()
+        conn.execute(table.insert().from_select(list(columns), select(*[unnested.c[c] for c in columns])))
+        return
+    key = (conn.dialect.name, table.name, tuple(columns))
+    lean = _LEAN_INSERTS.get(key)
+    if lean is None:
+        compiled = table.insert().inline().compile(dialect=conn.dialect, column_keys=list(columns))
+        if list(compiled.positiontup or ()) != list(columns):  # SQLite's qmark style: by position
+            raise ValueError(f"unexpected parameters for {table.name}: {compiled.positiontup}")
+        processors = [table.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in columns]
+        lean = _LEAN_INSERTS[key] = (str(compiled), processors)
+    sql, processors = lean
+    conn.exec_driver_sql(
+        sql,
+        [tuple(v if p is None or v is None else p(v) for v, p in zip(row, processors, strict=True)) for row in rows],
+    )
+
+
+_GRAPH_LOCK = 7201
+
+
+def lock_identity_graph(conn: Connection) -> None:
+    """Make this the only writer of the identity graph for the rest of the transaction.
+
+    For admin merges and splits, which move identifiers and events of clients no batch names.
+    SQLite already holds its single write lock from BEGIN IMMEDIATE; PostgreSQL takes the
+    graph's advisory lock exclusively, which waits for every ingest transaction holding it
+    shared (`lock_identity_keys`) and keeps new ones out until commit.
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(7201)"))
+        conn.execute(text("SELECT pg_advisory_xact_lock(:graph)"), {"graph": _GRAPH_LOCK})
 
 
-_IN_LIST_CHUNK = 500
+_MOST_KEY_LOCKS = 400  # a batch of a few hundred messages; bigger ones lock the whole graph
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+_LOCK_KEYS = text(
+    "SELECT count(*) FROM (SELECT CASE WHEN x THEN pg_advisory_xact_lock(k)::text "
+    "ELSE pg_advisory_xact_lock_shared(k)::text END FROM ("
+    "SELECT r, k, x FROM unnest(CAST(:ranks AS int[]), CAST(:keys AS bigint[]), CAST(:exclusive AS boolean[])) "
+    "AS t(r, k, x) ORDER BY r, k) AS ordered) AS taken"
+)
+
+
+def lock_identity_keys(conn: Connection, *, exclusive: Iterable[str], shared: Iterable[str]) -> None:
+    """Lock parts of the identity graph by name for the rest of the transaction (PostgreSQL).
+
+    Ingest writers lock what they touch, not the whole graph: exclusively the identifiers they
+    are about to link and the clients they may merge; shared, the clients they add events or
+    links to (many writers may do that at once; a merge of such a client waits for them).
+    All locks, the graph lock (held shared) first, are taken in one statement in key order,
+    so two writers never wait for each other in a cycle. A name asked for both ways is taken
+    exclusively. SQLite: nothing to do, BEGIN IMMEDIATE already made this the only writer.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    exclusive, shared = set(exclusive), set(shared)
+    if len(exclusive | shared) > _MOST_KEY_LOCKS:
+        # A bulk import chunk would take thousands: costly, and PostgreSQL's shared lock table
+        # holds only about max_locks_per_transaction x max_connections (6,400 by default).
+        # Such a batch takes the whole graph instead, as every writer did before key locks.
+        lock_identity_graph(conn)
+        return
+    wanted: dict[int, bool] = {}
+    for name in shared:
+        wanted.setdefault(_lock_key(name), False)
+    for name in exclusive:
+        wanted[_lock_key(name)] = True
+    keys = [_GRAPH_LOCK, *wanted]
+    conn.execute(
+        _LOCK_KEYS,
+        {"ranks": [0] + [1] * len(wanted), "keys": keys, "exclusive": [False, *wanted.values()]},
+    )
+
+
+_SET_CHUNK = 50_000  # bounds the size of one parameter; a batch never comes near it
 
 
 def value_chunks(conn: Connection, values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    """All values at once on PostgreSQL (one array parameter); IN-list sized chunks on SQLite."""
-    size = max(len(values), 1) if conn.dialect.name == "postgresql" else _IN_LIST_CHUNK
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+    """The values in parts small enough for one `is_one_of` parameter (in practice: all at once)."""
+    for start in range(0, len(values), _SET_CHUNK):
+        yield values[start : start + _SET_CHUNK]
 
 
 def is_one_of(conn: Connection, column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[bool]:
-    """`column = ANY(array)` on PostgreSQL, `column IN (...)` elsewhere.
+    """`column = ANY(array)` on PostgreSQL, `column IN (SELECT value FROM json_each(json))` on SQLite.
 
-    One array parameter gives one statement text whatever the count, and a plan that probes
-    the index even while the table's statistics still describe it as empty (a fresh store being
-    loaded), where IN lists were planned as scans that grew slower with every batch.
-    Use with `value_chunks`, which keeps SQLite's IN lists within its parameter limit.
+    One parameter, whatever the count: the statement text stays the same, so SQLAlchemy
+    compiles it once (an expanding IN list was compiled again for every call, at several µs a
+    value) and the database probes the column's index for each value. On PostgreSQL an array
+    also gets an index plan while the table's statistics still describe it as empty (a fresh
+    store being loaded), where IN lists were planned as scans that grew slower with every batch.
+    Use with `value_chunks`.
     """
     if conn.dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
-    return column.in_(values)
+    listed = func.json_each(bindparam(None, orjson.dumps(list(values)).decode(), type_=String)).table_valued("value")
+    return column.in_(select(listed.c.value).scalar_subquery())
+
+def rows_table(
+    conn: Connection, name: str, columns: Mapping[str, TypeEngine[Any]], rows: Sequence[Sequence[Any]]
+) -> CTE:
+    """`rows` as a table to join or correlate with: columns `n` (the row's 0-based position) and
+    `columns`, in order. Values are bound with each column type's own processor, so they
+    compare with stored values of that type.
+
+    The rows travel as one array parameter per column (PostgreSQL, `unnest`) or one JSON text
+    (SQLite, `json_each`): the statement is the same whatever the number of rows, so
+    SQLAlchemy compiles it once. A VALUES list was compiled again for every batch, at about
+    100 µs a row, more than the query itself.
+    """
+    names = list(columns)
+    if conn.dialect.name == "postgresql":
+        arrays = [
+            bindparam(f"{name}_{c}", [row[i] for row in rows], type_=ARRAY(columns[c]))
+            for i, c in enumerate(names)
+        ]
+        unnested = func.unnest(*arrays).table_valued(*names, with_ordinality="ordinality").render_derived()
+        return select(
+            (unnested.c.ordinality - 1).label("n"), *[unnested.c[c].label(c) for c in names]
+        ).cte(name)
+    processors = [columns[c].dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in names]
+    cells = [[v if p is None else p(v) for v, p in zip(row, processors, strict=True)] for row in rows]
+    each = func.json_each(bindparam(f"{name}_rows", orjson.dumps(cells).decode(), type_=String)).table_valued(
+        "key", "value"
+    )
+    return select(
+        each.c.key.label("n"),
+        *[func.json_extract(each.c.value, f"$[{i}]", type_=columns[c]).label(c) for i, c in enumerate(names)],
+    ).cte(name)

@@ -40,15 +40,22 @@ def owners(conn: Connection, idents: Iterable[Identifier]) -> dict[Identifier, s
 
 
 def users_of(conn: Connection, client_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+    """The userIds each client holds.
+
+    Selects every identifier of the clients and keeps the userIds here: with `kind = 'user'`
+    in the query, SQLite chose the primary key's `kind` prefix and scanned every userId of the
+    store instead of probing the client index for a handful of rows.
+    """
     result: dict[str, set[str]] = defaultdict(set)
     for chunk in value_chunks(conn, sorted(set(client_ids))):
         rows = conn.execute(
-            select(identities.c.client_id, identities.c.value).where(
-                identities.c.kind == USER, is_one_of(conn, identities.c.client_id, chunk)
+            select(identities.c.client_id, identities.c.kind, identities.c.value).where(
+                is_one_of(conn, identities.c.client_id, chunk)
             )
         )
-        for client_id, value in rows:
-            result[client_id].add(value)
+        for client_id, kind, value in rows:
+            if kind == USER:
+                result[client_id].add(value)
     return {c: frozenset(v) for c, v in result.items()}
 
 

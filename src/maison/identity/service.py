@@ -7,13 +7,14 @@ known clients never waits on other writers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from maison.core.dialect import lock_identity_graph
+from maison.core.dialect import lock_identity_graph, lock_identity_keys
 from maison.core.schema import clients
 from maison.identity import repository as repo
 from maison.identity.exceptions import MergeNotUndoable, UnknownClient
@@ -32,7 +33,7 @@ from maison.ingest.entities import Event
 Identifier = tuple[str, str]
 
 
-def _needs_writes(batch: Sequence[Event], owner: dict[Identifier, str]) -> bool:
+def _needs_writes(batch: Sequence[Event], owner: Mapping[Identifier, str]) -> bool:
     if any(e.type == "alias" for e in batch):
         return True
     for e in batch:
@@ -44,16 +45,122 @@ def _needs_writes(batch: Sequence[Event], owner: dict[Identifier, str]) -> bool:
     return False
 
 
-def resolve(conn: Connection, batch: Sequence[Event], *, now: datetime) -> list[str]:
-    """The client of each event, creating clients, links and merges as the rules allow."""
-    wanted = {i for e in batch for i in e.identifiers}
-    wanted |= {(k, v) for e in batch if e.type == "alias" for k, v in _alias_previous(e)}
-    owner = repo.owners(conn, wanted)
+def _linked(event: Event) -> list[Identifier]:
+    """Identifiers one message ties together (an alias's previous id included)."""
+    return [*event.identifiers, *(_alias_previous(event) if event.type == "alias" else ())]
+
+
+def lock_names(batch: Sequence[Event], owner: Mapping[Identifier, str]) -> tuple[set[str], set[str]]:
+    """What a batch must lock before writing, as (exclusive, shared) lock names.
+
+    Exclusive: every identifier it may link (unowned now), and every client it may merge. A
+    merge only joins clients whose identifiers meet in the batch's messages, directly or
+    through a chain (A with B in one message, B with C in another), so a group of identifiers
+    so connected that reaches two or more clients has them all locked exclusively. Shared:
+    the other clients it adds events or links to.
+    """
+    parent: dict[Identifier, Identifier] = {}
+
+    def root(i: Identifier) -> Identifier:
+        while parent.setdefault(i, i) != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for event in batch:
+        idents = _linked(event)
+        for other in idents[1:]:
+            parent[root(other)] = root(idents[0])
+        if idents:
+            root(idents[0])
+    clients_of: dict[Identifier, set[str]] = defaultdict(set)
+    for ident in list(parent):
+        if ident in owner:
+            clients_of[root(ident)].add(owner[ident])
+    exclusive = {f"identifier:{k}:{v}" for k, v in parent if (k, v) not in owner}
+    shared: set[str] = set()
+    for reached in clients_of.values():
+        (exclusive if len(reached) > 1 else shared).update(f"client:{c}" for c in reached)
+    return exclusive, shared - exclusive
+
+
+def resolve(
+    conn: Connection, batch: Sequence[Event], *, now: datetime, known: Mapping[Identifier, str] | None = None
+) -> list[str]:
+    """The client of each event, creating clients, links and merges as the rules allow.
+
+    Concurrency (PostgreSQL): the batch holds the locks it needs (`lock_batch`) before it
+    writes. `known` is an `owners` read of (at least) every identifier of the batch made
+    earlier in this transaction, under those locks, which spares a read; it is ignored for
+    aliases, whose previous ids it would not cover.
+    """
+    wanted = {i for e in batch for i in _linked(e)}
+    if known is not None and not any(e.type == "alias" for e in batch):
+        owner = {i: known[i] for i in wanted if i in known}
+    else:
+        owner = repo.owners(conn, wanted)
+    if conn.dialect.name == "postgresql":
+        owner = _lock_and_reread(conn, batch, wanted, owner)
     if _needs_writes(batch, owner):
-        lock_identity_graph(conn)
-        owner = repo.owners(conn, wanted)  # re-read: another writer may have linked meanwhile
         _apply_links(conn, batch, owner, now=now)
     return [owner[event_owner_identifier(e.user_id, e.anonymous_id)] for e in batch]
+
+
+def lock_batch(
+    conn: Connection, batch: Sequence[Event], *, known: Mapping[Identifier, str] | None = None
+) -> dict[Identifier, str]:
+    """Lock, in one ordered step, everything the batch may touch; return its owners read under them.
+
+    An ingest transaction calls this once before its first write: locks taken later, in a
+    second step, would not follow the one global order and two writers could each hold what
+    the other waits for. The owners read it returns may be passed to `resolve` as `known`;
+    `known` here is an earlier, unlocked read that spares the first one.
+    (SQLite has one writer at a time: there it only reads.)
+    """
+    wanted = {i for e in batch for i in _linked(e)}
+    if known is not None and not any(e.type == "alias" for e in batch):
+        owner = {i: known[i] for i in wanted if i in known}
+    else:
+        owner = repo.owners(conn, wanted)
+    if conn.dialect.name != "postgresql":
+        return owner
+    return _lock_and_reread(conn, batch, wanted, owner)
+
+
+_MAX_LOCK_ROUNDS = 5
+_HELD = "maison_identity_locks"
+
+
+def _held(conn: Connection) -> tuple[set[str], set[str]]:
+    """Lock names (exclusive, shared) this transaction holds; advisory locks last until it ends."""
+    transaction = conn.get_transaction()
+    record = conn.info.get(_HELD)
+    if record is None or record[0] is not transaction:
+        record = conn.info[_HELD] = (transaction, set(), set())
+    return record[1], record[2]
+
+
+def _lock_and_reread(
+    conn: Connection, batch: Sequence[Event], wanted: set[Identifier], owner: dict[Identifier, str]
+) -> dict[Identifier, str]:
+    """Lock what the batch needs and read the owners again, until a read needs no more locks.
+
+    More rounds happen only when a concurrent writer changed an owner between the read and
+    the lock; an owner read made while every lock it needs was held is used as it is.
+    """
+    held_x, held_s = _held(conn)
+    for round_ in range(_MAX_LOCK_ROUNDS):
+        exclusive, shared = lock_names(batch, owner)
+        missing_x, missing_s = exclusive - held_x, shared - held_x - held_s
+        if not missing_x and not missing_s and (round_ or held_x or held_s):
+            return owner  # this read was made under every lock it needs
+        lock_identity_keys(conn, exclusive=missing_x, shared=missing_s)
+        held_x |= missing_x
+        held_s |= missing_s
+        owner = repo.owners(conn, wanted)
+    # Owners kept moving under us (a storm of merges): take the whole graph instead.
+    lock_identity_graph(conn)
+    return repo.owners(conn, wanted)
 
 
 def _alias_previous(event: Event) -> list[Identifier]:

@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from maison.consent import service as consent
 from maison.consent.entities import ConsentState, Use
-from maison.consent.purposes import CONSENT_RECORD, PURPOSES
+from maison.consent.purposes import CONSENT_RECORD
 from maison.consent.rules import entries_from_consent_event
 from maison.consent.rules import may as may_in_state
 from maison.identity import repository as identity_repo
@@ -51,9 +51,19 @@ def admit(conn: Connection, batch: Sequence[Event], *, now: datetime, suppressio
     # Phase 1: what may be kept under the default state (identity, consent, declared data,
     # purchases) resolves identities first, so consent stated in this batch exists before
     # the behaviour it covers is judged.
-    first = sorted((e for e in live if may_in_state(_DEFAULT, e.data_category, Use.COLLECT)), key=lambda e: (e.timestamp, e.index))
+    first = sorted(
+        (e for e in live if may_in_state(_DEFAULT, e.data_category, Use.COLLECT)), key=lambda e: (e.timestamp, e.index)
+    )
     rest = [e for e in live if not may_in_state(_DEFAULT, e.data_category, Use.COLLECT)]
-    first_clients = identity.resolve(conn, first, now=now) if first else []
+    # Every lock the batch may need (identifiers it may link, clients it may write or merge),
+    # taken once, before any write. Behaviour of people with no client yet links nothing (it
+    # is dropped), unless this batch's own consent or identify creates the client: what that
+    # needs is locked later (mostly the new client, which no one else can see; a cycle with
+    # another writer is possible only then, and `core.db.in_transaction` retries its victim).
+    seen = identity_repo.owners(conn, {i for e in live for i in e.identifiers})
+    linking = [*first, *(e for e in rest if any(i in seen for i in e.identifiers))]
+    owner = identity.lock_batch(conn, linking, known=seen)
+    first_clients = identity.resolve(conn, first, now=now, known=owner) if first else []
     entries = []
     for e, client in zip(first, first_clients, strict=True):
         if e.event == "Consent Updated" and e.data_category == CONSENT_RECORD:
@@ -69,7 +79,8 @@ def admit(conn: Connection, batch: Sequence[Event], *, now: datetime, suppressio
     # Phase 2: observed behaviour needs a client who consented at the event's time.
     candidates: list[tuple[Event, str]] = []
     if rest:
-        owner = identity_repo.owners(conn, {i for e in rest for i in e.identifiers})
+        if first:  # phase 1 may have linked or merged: read the owners again
+            owner = identity_repo.owners(conn, {i for e in rest for i in e.identifiers})
         users = identity_repo.users_of(conn, set(owner.values()))
         for e in rest:
             target = plan_links(e.identifiers, owner, users).target
@@ -77,18 +88,20 @@ def admit(conn: Connection, batch: Sequence[Event], *, now: datetime, suppressio
                 out.dropped += 1
             else:
                 candidates.append((e, target))
-    # Collection decisions read only the purpose rows of the categories in this batch.
-    needed = {e.data_category for e in live} & set(PURPOSES)
-    book = consent.book(conn, set(first_clients) | {c for _, c in candidates}, purposes=needed)
+    # One set-based question for the whole batch, asked after this batch's consent is recorded.
+    judged = [*zip(first, first_clients, strict=True), *candidates]
+    allowed = consent.may_collect(conn, [(c, e.data_category, e.timestamp) for e, c in judged])
+    verdicts = iter(allowed)
     for e, client in zip(first, first_clients, strict=True):
-        if book.may(client, e.data_category, Use.COLLECT, e.timestamp):
+        if next(verdicts):
             out.events.append(e)
             out.clients.append(client)
         else:
             out.dropped += 1
-    kept = [e for e, c in candidates if book.may(c, e.data_category, Use.COLLECT, e.timestamp)]
+    kept = [e for (e, _), ok in zip(candidates, verdicts, strict=True) if ok]
     out.dropped += len(candidates) - len(kept)
     if kept:
         out.events += kept
-        out.clients += identity.resolve(conn, kept, now=now)
+        # The owners read above is current for this transaction: resolve need not read it again.
+        out.clients += identity.resolve(conn, kept, now=now, known=owner)
     return out

@@ -13,6 +13,7 @@ import orjson
 from sqlalchemy import Engine
 
 from maison.core.clock import utcnow
+from maison.core.db import in_transaction
 from maison.core.settings import IngestSettings, get_settings
 from maison.ingest import service
 from maison.ingest.entities import Event, IngestResult, Rejection
@@ -106,11 +107,10 @@ def import_file(
         upcoming = reader.submit(_next_validated, chunks, limits)
         while (chunk := upcoming.result()) is not None:
             upcoming = reader.submit(_next_validated, chunks, limits)
-            with engine.begin() as conn:
-                result = service.store(
-                    conn, source=source, valid=chunk.valid, rejected=chunk.rejected,
-                    received_at=chunk.received_at, suppression_key=key,
-                )
+            result = in_transaction(engine, lambda conn, chunk=chunk: service.store(
+                conn, source=source, valid=chunk.valid, rejected=chunk.rejected,
+                received_at=chunk.received_at, suppression_key=key,
+            ))
             report.lines += chunk.lines
             report.result.add(result)
             if progress:

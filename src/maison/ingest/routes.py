@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from maison.access.keys import Source
 from maison.core.clock import parse_instant, utcnow
+from maison.core.db import in_transaction
 from maison.core.errors import Forbidden, InvalidMessage, MaisonError, MalformedBody
 from maison.core.responses import JSONResponse
 from maison.ingest import service
@@ -75,11 +76,10 @@ async def _accept(request: Request, kind: str) -> Response:
         if kind != "batch" and rejected:
             r = rejected[0][0]
             raise InvalidMessage(r.reason, details={"field": r.field})
-        with app.engine.begin() as conn:
-            result = service.store(
-                conn, source=source.name, valid=valid, rejected=rejected, received_at=received_at,
-                suppression_key=app.suppression_key,
-            )
+        result = in_transaction(app.engine, lambda conn: service.store(
+            conn, source=source.name, valid=valid, rejected=rejected, received_at=received_at,
+            suppression_key=app.suppression_key,
+        ))
         return result.to_dict()
 
     return JSONResponse(await run_in_threadpool(work), headers=headers)

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import Connection, select
 
@@ -18,7 +19,9 @@ from maison.core.schema import suppressions
 Identifier = tuple[str, str]
 
 
+@lru_cache(maxsize=65_536)
 def keyed_hash(key: bytes, identifier: Identifier) -> str:
+    """Cached: ingestion hashes every identifier of every batch, and a client's identifiers recur."""
     kind, value = identifier
     return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
