@@ -17,6 +17,7 @@ import pytest
 from maison.core.errors import MaisonError
 from maison.models.clv import BGNBD, GammaGamma, ParetoNBD, simulate
 from maison.models.clv.base import Estimator
+from maison.models.clv.nbd import NBD
 from maison.models.exceptions import NotFittedError
 
 Data = tuple[np.ndarray, ...]
@@ -61,6 +62,10 @@ CASES = {
         lambda m, d: m.conditional_expected_purchases(10.0, *d),
         lambda m, d: m.expected_purchases(10.0),
         lambda m, d: m.log_likelihood(*d),
+    )),
+    "NBD": Case(NBD, transactions, (
+        lambda m, d: m.probability_alive(*d),
+        lambda m, d: m.conditional_expected_purchases(10.0, *d),
     )),
     "GammaGamma": Case(GammaGamma, spend, (
         lambda m, d: m.conditional_expected_average_profit(*d),

@@ -26,16 +26,20 @@ def record(
     reasons: Sequence[Any],
     output: Any,
     at: datetime,
-) -> None:
+) -> int:
+    """Record one decision; returns its id (a reviewer's approval refers to it)."""
     unknown = sorted(set(data_categories) - set(PURPOSES))
     if unknown:
         raise ValueError(f"decision lists unknown data categories {unknown}")
-    conn.execute(
+    result = conn.execute(
         decisions.insert().values(
             client_id=client_id, kind=kind, decided_at=at, model_version=model_version,
             data_categories=sorted(set(data_categories)), reasons=list(reasons), output=output,
         )
     )
+    pk = result.inserted_primary_key
+    assert pk is not None
+    return int(pk[0])
 
 
 def for_client(conn: Connection, client_id: str, *, limit: int = 50) -> list[dict[str, Any]]:

@@ -1,0 +1,1 @@
+"""`maison eval vip`: the future-VIP model against early-spend and BG/NBD baselines."""

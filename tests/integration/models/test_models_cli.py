@@ -1,0 +1,105 @@
+"""`maison models train|score|report` end to end on a small store, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine, select
+from typer.testing import CliRunner
+
+from maison.cli import app
+from maison.consent import service as consent
+from maison.core.schema import model_versions, scores
+from maison.core.settings import get_settings
+from maison.identity.service import find_client
+
+from .conftest import AS_OF, seed_store
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def store(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The test engine's store through MAISON_DATABASE_URL, artefacts under a fresh MAISON_HOME."""
+    monkeypatch.setenv("MAISON_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("MAISON_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    yield tmp_path / "home"
+    get_settings.cache_clear()
+
+
+def invoke(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["models", *args])
+
+
+def test_train_score_and_report_clv_end_to_end(engine, store: Path):
+    users = seed_store(engine, 150, seed=31)
+    with engine.begin() as conn:
+        objector = find_client(conn, users[0])
+        consent.update(conn, objector, object_profiling=True, method="api", at=AS_OF - timedelta(days=30))
+
+    trained = invoke("train", "clv", "--as-of", AS_OF.isoformat())
+    assert trained.exit_code == 0, trained.output
+    with engine.connect() as conn:
+        (row,) = conn.execute(select(model_versions)).all()
+    assert row.name == "clv" and row.data_end == AS_OF and (store / row.artefact).is_file()
+    card = row.card
+    assert card["n_clients"] in range(140, 150)  # the objector's purchases are not read; new buyers wait
+    assert card["metrics"]["transaction_model"] == "BG/NBD" and card["metrics"]["transactions"]["a"] > 0
+    assert card["metrics"]["gamma_gamma"]["p"] > 0
+    assert card["libraries"]["numpy"] == np.__version__ and card["data_categories"] == ["purchase_history"]
+
+    scored = invoke("score", "clv", "--as-of", AS_OF.isoformat())
+    assert scored.exit_code == 0, scored.output
+    assert f"clv {row.version}: scored" in scored.output and "of 149 clients whose consent allows" in scored.output
+    with engine.connect() as conn:
+        rows = conn.execute(select(scores)).all()
+    assert objector not in {r.client_id for r in rows}
+    assert len(rows) == card["n_clients"] and {r.model_version for r in rows} == {row.version}
+    p_alive = np.array([r.reasons[1]["value"] for r in rows])
+    assert ((p_alive > 0) & (p_alive <= 1)).all() and p_alive.min() < 0.5 < p_alive.max()  # some have left
+    values = np.array([r.score for r in rows])
+    assert (values >= 0).all() and np.corrcoef(values, p_alive)[0, 1] > 0
+    assert rows[0].reasons[1]["text"].startswith("Estimated chance you are still an active client")
+
+    report = invoke("report", "clv")
+    assert report.exit_code == 0, report.output
+    assert row.version in report.output and "fingerprint" in report.output
+    as_json = json.loads(invoke("report", "clv", "--json").output)
+    assert as_json["version"] == row.version and as_json["fairness"] is None
+    assert as_json["fingerprint"] == card["fingerprint"]
+
+
+def test_unknown_models_and_untrained_ones_fail_clearly(engine, store: Path):
+    unknown = invoke("train", "crystal-ball")
+    assert unknown.exit_code == 2 and "unknown model 'crystal-ball'" in unknown.output and "clv" in unknown.output
+    untrained = invoke("score", "clv")
+    assert untrained.exit_code == 2 and "maison models train clv" in untrained.output
+    assert invoke("report", "clv").exit_code == 2
+    assert invoke("report", "clv", "--version", "nope").exit_code == 2
+    bad_instant = invoke("train", "clv", "--as-of", "yesterday")
+    assert bad_instant.exit_code == 2 and "ISO 8601" in bad_instant.output
+    empty = invoke("train", "clv")  # a store with no purchases
+    assert empty.exit_code == 2 and "no consented purchases" in empty.output
+
+
+def test_scoring_refuses_a_tampered_artefact(engine, store: Path):
+    seed_store(engine, 150, seed=32)
+    assert invoke("train", "clv", "--as-of", AS_OF.isoformat()).exit_code == 0
+    (artefact,) = (store / "models" / "clv").glob("*/model.joblib")
+    artefact.write_bytes(artefact.read_bytes()[:-1] + b"\x01")
+    result = invoke("score", "clv", "--as-of", AS_OF.isoformat())
+    assert result.exit_code == 2 and "model_artefact_tampered" in result.output
+    with engine.connect() as conn:
+        assert conn.execute(select(scores)).first() is None
+
+
+def test_the_list_shows_the_known_models(engine, store: Path):
+    result = invoke("list")
+    assert result.exit_code == 0 and "clv" in result.output and "purchase_history" in result.output

@@ -1,0 +1,45 @@
+"""`maison eval vip` and its metrics: the report's structure, and numbers that make sense."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from maison.models.evaluation.cli import app
+from maison.models.evaluation.metrics import ranking_metrics, top_selection
+
+
+def test_a_perfect_ranking_has_auc_one_and_lift_one_over_the_base_rate() -> None:
+    y = np.array([1] * 10 + [0] * 90)
+    m = ranking_metrics(y, -np.arange(100))
+    assert m["roc_auc"] == 1.0 and m["precision_top"] == 1.0 and m["lift_top"] == pytest.approx(10.0)
+
+
+def test_top_selection_takes_exactly_the_top_tenth() -> None:
+    assert top_selection(np.arange(95.0)).sum() == 10
+    assert top_selection(np.arange(95.0))[-10:].all()
+
+
+def test_eval_vip_on_a_cdnow_subsample_writes_a_comparable_report(tmp_path: Path, cdnow_available: None) -> None:
+    out = tmp_path / "eval.json"
+    result = CliRunner().invoke(
+        app, ["vip", "--datasets", "cdnow", "--sample", "4000", "--out", str(out)], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    (cdnow,) = report["datasets"]
+    assert set(cdnow["metrics"]) == {"maison", "early_spend", "bgnbd_gamma_gamma"}
+    for metrics in cdnow["metrics"].values():
+        assert {"roc_auc", "average_precision", "precision_top", "lift_top"} <= set(metrics)
+    assert cdnow["metrics"]["maison"]["roc_auc"] > 0.6
+    assert cdnow["metrics"]["maison"]["lift_top"] > 1.5
+    assert "Early spend (RFM)" in result.output
+
+
+def test_eval_vip_refuses_an_unknown_data_set(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["vip", "--datasets", "nope", "--out", str(tmp_path / "x.json")])
+    assert result.exit_code != 0 and "allowed" in result.output
