@@ -19,7 +19,7 @@ SRC = Path(maison.__file__).resolve().parent
 STORAGE_LAYER = {
     "ingest/repository.py", "identity/repository.py", "consent/service.py", "consent/gateway.py",
     "privacy/export.py", "privacy/erasure.py", "privacy/retention.py", "profiles/repository.py",
-    "core/schema.py", "bench/stores.py", "bench/ingest.py", "bench/profile.py",
+    "core/schema.py", "bench/stores.py", "bench/ingest.py", "bench/profile.py", "bench/recommend.py",
     "access/auth.py",  # an associate reaches the clients of their store: an existence check
     "analytics/aggregates.py",  # aggregates over all clients, no personal output
 }

@@ -133,3 +133,87 @@ def profile_cmd(
 
 
 app.command("clv")(clv_cmd)
+
+
+@app.command("recommend")
+def recommend_cmd(
+    clients: int = typer.Option(100_000, help="Synthetic clients."),
+    products: int = typer.Option(10_000, help="Synthetic catalogue products."),
+    events_per_client: int = typer.Option(12, help="Mean events per client (exponential)."),
+    requests: int = typer.Option(1_000, help="Timed requests per measure."),
+    backend: str = typer.Option("sqlite", help="sqlite or postgresql."),
+    postgres_url: str = typer.Option(DEFAULT_PG, envvar="MAISON_BENCH_POSTGRES_URL"),
+    seed: int = typer.Option(7, help="Seed of the synthetic shop."),
+    json_path: Path = typer.Option(None, "--json", help="Also write the figures to this JSON file."),
+) -> None:
+    """Recommendations endpoint p50/p99 (hybrid vs popularity path) and batch composition for all clients."""
+    from rich.table import Table
+
+    from maison.access.auth import create_api_key
+    from maison.app import create_app
+    from maison.bench import recommend as rb
+    from maison.core.settings import Settings
+    from maison.recommend import training
+
+    if backend not in BACKENDS:
+        raise typer.BadParameter(f"must be one of {', '.join(BACKENDS)}", param_hint="--backend")
+    now = rb.now_utc()
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory(prefix="maison-bench-recs-") as tmp, \
+            scratch_store(backend, workdir=Path(tmp), postgres_url=postgres_url) as store:
+        engine = store.fresh()
+        out.print(f"{backend}: loading {clients:,} clients, {products:,} products")
+        catalogue = rb.products(products, seed)
+        t = time.perf_counter()
+        ids = rb.load(engine, n_clients=clients, catalogue=catalogue, events_per_client=events_per_client, seed=seed,
+                      now=now, say=out.print)
+        out.print(f"  loaded in {time.perf_counter() - t:.0f} s; fitting the shop model")
+        t = time.perf_counter()
+        with engine.connect() as conn:
+            model = training.fit(conn, at=now)
+            training.install(conn, model)
+        fit_s = time.perf_counter() - t
+        out.print(f"  fitted in {fit_s:.0f} s on {model.clients:,} clients ({model.version})")
+        app = create_app(Settings(home=Path(tmp) / "home"), engine=engine, migrate=False)
+        with engine.begin() as conn:
+            key = create_api_key(conn, name="bench", scope="admin", store_id=None, now=now)
+        with engine.connect() as conn:
+            from maison.consent import service as consent
+
+            book = consent.book(conn, ids)
+            l2 = [c for c in ids if book.state(c).level == "L2"]
+            l1 = [c for c in ids if book.state(c).level == "L1"]
+        for name, who, goal in (("hybrid (L2 clients)", l2, 20.0), ("popularity path (L1 clients)", l1, None)):
+            out.print(f"  timing {requests:,} requests: {name}")
+            samples = rb.latency(app, key, who, requests=requests, seed=seed,
+                                 path=lambda c: f"/v1/recommendations/{c}?k=10")
+            p50, p99 = rb.summary(samples)
+            rows.append({"measure": f"GET /v1/recommendations {name}", "n": requests, "p50_ms": p50, "p99_ms": p99,
+                         "seconds": sum(samples), "goal": f"p99 < {goal:.0f} ms" if goal else "",
+                         "passed": None if goal is None else p99 < goal})
+        out.print("  composing recommendations for every client (batch)")
+        with engine.connect() as conn:
+            hybrid_s, popular_s, n = rb.batch_compose(conn, model, k=10, at=now, say=out.print)
+        rows.append({"measure": "batch: hybrid for all clients", "n": n, "p50_ms": None, "p99_ms": None,
+                     "seconds": hybrid_s, "goal": "100k clients < 120 s",
+                     "passed": hybrid_s * 100_000 / max(n, 1) < 120})
+        rows.append({"measure": "batch: popularity for all clients", "n": n, "p50_ms": None, "p99_ms": None,
+                     "seconds": popular_s, "goal": "", "passed": None})
+        rows.append({"measure": "shop model fit", "n": model.clients, "p50_ms": None, "p99_ms": None,
+                     "seconds": fit_s, "goal": "", "passed": None})
+        engine.dispose()
+    grid = Table("measure", "n", "p50 ms", "p99 ms", "seconds", "per s", "goal", "verdict",
+                 title=f"maison bench recommend: {clients:,} clients, {products:,} products, {backend}, "
+                       f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    for r in rows:
+        rate = f"{int(r['n']) / float(r['seconds']):,.0f}" if r["seconds"] else ""  # type: ignore[call-overload]
+        grid.add_row(str(r["measure"]), f"{r['n']:,}", "" if r["p50_ms"] is None else f"{r['p50_ms']:.1f}",
+                     "" if r["p99_ms"] is None else f"{r['p99_ms']:.1f}", f"{r['seconds']:.1f}", rate, str(r["goal"]),
+                     "" if r["passed"] is None else "[green]PASS[/]" if r["passed"] else "[red]MISS[/]")
+    (out if out.width >= 150 else Console(width=150)).print(grid)
+    if json_path is not None:
+        import orjson
+
+        json_path.write_bytes(orjson.dumps({"clients": clients, "products": products, "backend": backend,
+                                            "rows": rows}, option=orjson.OPT_INDENT_2))
+        out.print(f"figures written to {json_path}")

@@ -1,0 +1,1 @@
+"""Offline evaluations (`maison eval ...`): each one run compares Maison's models with baselines."""

@@ -1,0 +1,1 @@
+"""Recommendations: collaborative, content and hybrid models, their offline evaluation, and serving."""
