@@ -34,7 +34,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Scenario tests share one expensive template per backend: keep them on one xdist worker."""
     for item in items:
         if "scenario" in item.keywords:
-            item.add_marker(pytest.mark.xdist_group("scenario"))
+            # one group per backend, so the two backends' scenario tests run side by side
+            params = getattr(getattr(item, "callspec", None), "params", {})
+            backend = params.get("scenario_template", "any")
+            item.add_marker(pytest.mark.xdist_group(f"scenario-{backend}"))
 
 
 def _worker() -> str:

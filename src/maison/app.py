@@ -59,9 +59,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from maison.catalog.routes import router as catalog_router
     from maison.consent.routes import router as consent_router
     from maison.ingest.routes import router as ingest_router
+    from maison.models.routes import router as models_router
     from maison.personalize.routes import router as personalize_router
     from maison.privacy.routes import router as privacy_router
     from maison.profiles.routes import router as profiles_router
+    from maison.recommend.routes import router as recommend_router
     from maison.web.pages import router as web_router
 
     app.include_router(ingest_router)
@@ -69,7 +71,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(catalog_router)
     app.include_router(consent_router)
     app.include_router(privacy_router)
+    app.include_router(models_router)
     app.include_router(personalize_router)
+    app.include_router(recommend_router)
     app.include_router(web_router)
 
     @app.get("/healthz", include_in_schema=False)

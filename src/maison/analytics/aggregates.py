@@ -92,6 +92,56 @@ def ratings(conn: Connection, *, before: datetime, product_ids: Iterable[str] | 
     return {pid: Rating(sum(v) / len(v), len(v)) for pid, v in scores.items()}
 
 
+def stored_before(conn: Connection, *, before: datetime) -> tuple[int, int]:
+    """Events timestamped before an instant: how many, and the largest id (a cache's high-water mark).
+
+    A model fitted on the events before an instant is stale exactly when this changes: a late
+    event adds a row (and a larger id), an erasure or a consent withdrawal removes some.
+    """
+    row = conn.execute(select(func.count(), func.max(events.c.id)).where(events.c.timestamp < before)).one()
+    return int(row[0]), int(row[1] or 0)
+
+
+def stored_total(conn: Connection) -> tuple[int, int]:
+    """All stored events: how many, and the largest id (cheap: it moves on any insert or delete)."""
+    row = conn.execute(select(func.count(), func.max(events.c.id))).one()
+    return int(row[0]), int(row[1] or 0)
+
+
+def distinct_buyers(conn: Connection, *, before: datetime) -> tuple[dict[str, int], int]:
+    """Distinct clients who bought each product before an instant, and distinct clients who bought anything."""
+    rows = conn.execute(
+        select(events.c.client_id, events.c.product_id, events.c.raw)
+        .where(events.c.event == ORDER_COMPLETED, events.c.timestamp < before)
+    )
+    buyers: dict[str, set[str]] = defaultdict(set)
+    everyone: set[str] = set()
+    for row in rows:
+        for sale in _line_items(row.raw, row.product_id, before):
+            buyers[sale.product_id].add(row.client_id)
+            everyone.add(row.client_id)
+    return {pid: len(ids) for pid, ids in buyers.items()}, len(everyone)
+
+
+def co_purchases(conn: Connection, *, before: datetime) -> dict[str, Counter[str]]:
+    """For each product, how many orders before an instant also held each other product (each order once)."""
+    rows = conn.execute(
+        select(events.c.order_id, events.c.message_id, events.c.product_id, events.c.raw)
+        .where(events.c.event == ORDER_COMPLETED, events.c.timestamp < before)
+    )
+    together: dict[str, Counter[str]] = defaultdict(Counter)
+    seen: set[str] = set()
+    for row in rows:
+        order = row.order_id or row.message_id
+        if order in seen:
+            continue
+        seen.add(order)
+        items = {sale.product_id for sale in _line_items(row.raw, row.product_id, before)}
+        for pid in items:
+            together[pid].update(items - {pid})
+    return dict(together)
+
+
 def distinct_viewers(conn: Connection, *, start: datetime, end: datetime) -> dict[str, int]:
     """Distinct clients who viewed each product in `[start, end)`."""
     query = (

@@ -52,6 +52,38 @@ class PrivacySettings(BaseModel):
     )
 
 
+class PersonalizeSettings(BaseModel):
+    """The tag vocabulary and thresholds of L3 (identity-predictive) personalisation.
+
+    Tags are catalogue data: a maison whose catalogue uses other members of the vocabulary
+    lists them here, and no code names a tag.
+    """
+
+    value_tags: list[str] = Field(
+        default_factory=lambda: ["sustainable", "artisan", "women-owned", "heritage", "repairable", "family-owned"],
+        description="Catalogue tags that state a value (a product carrying one is 'value-tagged').",
+    )
+    aesthetic_tags: list[str] = Field(
+        default_factory=lambda: ["minimalist", "architectural", "classic", "vintage-inspired"],
+        description="Catalogue tags that describe an aesthetic (followed month by month in the trajectory).",
+    )
+    values_content_types: list[str] = Field(
+        default_factory=lambda: ["sourcing", "impact"],
+        description="Content-page types about how things are made (their reading supports values inference).",
+    )
+    impact_content_types: list[str] = Field(
+        default_factory=lambda: ["impact"], description="Content-page types counted as Impact-report visits."
+    )
+    lifestyle_categories: list[str] = Field(
+        default_factory=lambda: ["Minimalist Home Decor", "Books & Stationery"],
+        description="Catalogue categories that are not worn (home, books, stationery): where 'beyond the "
+        "wardrobe' picks come from. The catalogue does not say which categories are worn.",
+    )
+    values_min_confidence: float = Field(
+        0.35, description="Confidence (0-1) from which an inferred value is stated and used."
+    )
+
+
 class Settings(BaseSettings):
     """Top-level settings. `MAISON_HOME` holds the embedded database and model artefacts."""
 
@@ -64,6 +96,7 @@ class Settings(BaseSettings):
     )
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    personalize: PersonalizeSettings = Field(default_factory=PersonalizeSettings)
 
     token_secret_key: SecretStr | None = Field(
         None, description="HMAC key signing client self-service tokens; default: MAISON_HOME/token.key."

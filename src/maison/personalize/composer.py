@@ -12,13 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from maison.analytics.entities import Rating
 from maison.catalog.entities import ContentPage, Product
 from maison.personalize import sections as builders
 from maison.personalize import wording
+from maison.personalize.curation import CurationPolicy, curate
 from maison.personalize.entities import Digest, Evidence, Item, Notice, Reason, Section, SendTime
 from maison.personalize.history import ClientHistory
+from maison.personalize.l3_inputs import IdentityInputs
 from maison.personalize.top_sellers import Signals, choose_label, label_name, top_sellers
 
 DECLARED = "declared_categories"
@@ -52,6 +55,8 @@ class DigestInputs:
     default_clock: str = "09:00"
     history: ClientHistory | None = None  # from L2: the client's usable events before the send
     content_pages: Sequence[ContentPage] = ()
+    curation: CurationPolicy = field(default_factory=CurationPolicy)  # brand safety beyond L1 (per maison)
+    identity: IdentityInputs | None = None  # at L3: trajectory, inferred values, collection access, cohort
 
 
 def compose(inputs: DigestInputs) -> Digest | None:
@@ -59,6 +64,7 @@ def compose(inputs: DigestInputs) -> Digest | None:
     sections = top_seller_sections(inputs)
     for build in _builders(inputs.level):
         sections.extend(build(inputs))
+    sections = curate(sections, {p.product_id: p for p in inputs.products}, inputs.curation)
     if not sections:
         return None
     return Digest(
@@ -69,7 +75,15 @@ def compose(inputs: DigestInputs) -> Digest | None:
         subject=wording.SUBJECT_TOP_SELLERS,
         notices=tuple(send_time_notices(inputs.send, inputs.previous_send, inputs.allowed, inputs.default_clock)),
         sections=tuple(sections),
+        trajectory=trajectory_entries(inputs),
     )
+
+
+def trajectory_entries(inputs: DigestInputs) -> list[dict[str, Any]] | None:
+    """At L3, one entry per month of the client's taste trajectory (None when it may not be used)."""
+    if inputs.identity is None or "taste_trajectory" not in inputs.allowed or not inputs.identity.months:
+        return None
+    return [m.to_dict() for m in inputs.identity.months]
 
 
 def _builders(level: str) -> tuple[builders.Builder, ...]:

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from maison.access.auth import Caller, audit_read, authorize_client
-from maison.core.clock import utcnow
+from maison.core.clock import parse_instant, utcnow
 from maison.core.deps import ReadConn
+from maison.core.errors import BadRequest
 from maison.core.responses import JSONResponse
 from maison.identity.service import find_client
 from maison.personalize import service
@@ -39,3 +40,29 @@ def get_digest(
         with request.app.state.maison.engine.begin() as audit:
             audit_read(audit, caller, client_id, "digest", at=utcnow())
     return JSONResponse(found.digest, headers={"X-Maison-Digest": "recorded" if found.recorded else "composed"})
+
+
+@router.get("/products/{product_id}/for/{identifier}", response_class=JSONResponse)
+def get_product_page(
+    product_id: str,
+    identifier: str,
+    conn: Conn,
+    request: Request,
+    caller: Caller,
+    at: Annotated[str | None, Query(description="ISO 8601 instant (default: now).", max_length=40)] = None,
+) -> JSONResponse:
+    """The personalised parts of a product page for a client as of an instant: overall rating,
+    cohort rating and sizing guidance (from L2, with `similar_customer_signals`), coordinating
+    items and sizes in stock. The cohort used is recorded as the client's derived data."""
+    try:
+        instant = parse_instant(at) if at else utcnow()
+    except ValueError:
+        raise BadRequest("`at` must be an ISO 8601 instant", details={"field": "at"}) from None
+    client_id = find_client(conn, identifier)
+    authorize_client(caller, client_id, conn=conn)
+    page = service.product_page(conn, client_id, product_id, at=instant)
+    with request.app.state.maison.engine.begin() as write:
+        service.remember_cohort(write, client_id, at=instant)
+        if caller.is_person:
+            audit_read(write, caller, client_id, "product_page", at=utcnow())
+    return JSONResponse(page)

@@ -25,6 +25,7 @@ from sqlalchemy import Connection
 from maison.analytics import aggregates
 from maison.analytics.entities import Rating
 from maison.catalog import service as catalog
+from maison.catalog.entities import Product
 from maison.consent import gateway
 from maison.consent import service as consent
 from maison.consent.entities import ConsentState, Use
@@ -32,10 +33,11 @@ from maison.consent.purposes import LEVELS, PURPOSES
 from maison.consent.rules import may, usable
 from maison.core.clock import parse_instant
 from maison.identity import repository as identity_repo
-from maison.personalize import history, readers
+from maison.personalize import cohort as cohorts
+from maison.personalize import history, l3, readers
 from maison.personalize import repository as repo
 from maison.personalize.composer import Declaration, DigestInputs, compose
-from maison.personalize.entities import Digest, SendTime
+from maison.personalize.entities import Digest, SendTime, money
 from maison.personalize.exceptions import InvalidWeek, NoDigest
 from maison.personalize.send_time import (
     SendTimePolicy,
@@ -117,12 +119,12 @@ def compose_digest(
 
 def _compose(
     conn: Connection, client_id: str, monday: date, *, week: int, policy: SendTimePolicy
-) -> tuple[Digest | None, SendTime]:
+) -> tuple[Digest | None, SendTime, DigestInputs | None]:
     send = send_time(conn, client_id, monday, policy=policy)
     at = send.send_at
     state = consent.state(conn, client_id, at)
     if state.restricted or state.objects_to_marketing:
-        return None, send  # Art. 18 restriction, Art. 21(2) objection to direct marketing
+        return None, send, None  # Art. 18 restriction, Art. 21(2) objection to direct marketing
     allowed = frozenset(usable(state, PURPOSES, Use.PERSONALIZE))
     previous = send_time(conn, client_id, monday - timedelta(days=7), policy=policy)
     inputs = DigestInputs(
@@ -141,7 +143,11 @@ def _compose(
         history=history.load(conn, client_id, at=at, zone=ZoneInfo(send.zone)) if _beyond_l1(state) else None,
         content_pages=catalog.list_content_pages(conn),
     )
-    return compose(inputs), send
+    if state.level == "L3":
+        inputs = replace(inputs, identity=l3.load(
+            conn, client_id, at=at, allowed=allowed, history=inputs.history, products=inputs.products,
+            pages=inputs.content_pages))
+    return compose(inputs), send, inputs
 
 
 def _beyond_l1(state: ConsentState) -> bool:
@@ -214,9 +220,13 @@ def record(conn: Connection, client_id: str, digest: Digest, send: SendTime | No
 
 def produce(conn: Connection, client_id: str, monday: date, *, week: int) -> Digest | None:
     """Compose the week's digest as of its send instant and record it (the job a scheduler runs)."""
-    digest, send = _compose(conn, client_id, monday, week=week, policy=POLICY)
+    digest, send, inputs = _compose(conn, client_id, monday, week=week, policy=POLICY)
     if digest is not None:
         record(conn, client_id, digest, send)
+        if inputs is not None and inputs.identity is not None:
+            l3.remember(conn, client_id, inputs.identity, at=digest.send_at, allowed=inputs.allowed)
+            if inputs.identity.cohort is not None:  # the digest used a cohort: keep it as the client's data
+                remember_cohort(conn, client_id, at=digest.send_at)
     return digest
 
 
@@ -251,24 +261,65 @@ def digest_for_week(conn: Connection, client_id: str, week: str) -> WeekDigest:
 # ---------------------------------------------------------------- product page
 
 
-def product_page(conn: Connection, client_id: str, product_id: str, *, at: datetime) -> dict[str, Any]:
+def product_page(
+    conn: Connection, client_id: str, product_id: str, *, at: datetime, record: bool = False
+) -> dict[str, Any]:
     """The personalised parts of a product page as of `at`.
 
-    L1 part: the overall rating (every `Product Reviewed` before `at`, an aggregate) and the
-    sizes in stock online. `cohort_rating` and `sizing_guidance` need L2's
-    `similar_customer_signals` and come with a later slice: null for everyone now, which keeps
-    the page identical for every client (E7). `client_id` is taken for that later use.
+    For everyone: the overall rating (every `Product Reviewed` before `at`, an aggregate), the
+    sizes in stock online and coordinating items (the stylist's pairings, then products often
+    bought in the same order; in stock, not restricted). Shop-wide facts only, so before L2 the
+    page is the same for every client (E7). From L2, when `similar_customer_signals` may be used,
+    `cohort_rating` and `sizing_guidance` come from the client's cohort (`personalize.cohort`),
+    each only above 20 members and listing the purposes the cohort rests on. `record=True` writes
+    the cohort to `client_derived` (the caller owns a write transaction).
     """
     product = catalog.get_product(conn, product_id)
     rating = aggregates.ratings(conn, before=at, product_ids=[product_id]).get(product_id)
+    found = cohorts.cohort_of(conn, client_id, at=at)
+    parts = cohorts.product_signals(conn, found, product, at=at) if found else {}
+    if record and found is not None:
+        cohorts.remember(conn, found)
     return {
         "product_id": product_id,
         "at": at.isoformat(),
         "overall_rating": {"mean": round(rating.mean, 2), "count": rating.count} if rating else None,
-        "cohort_rating": None,
-        "sizing_guidance": None,
+        "cohort_rating": parts.get("cohort_rating"),
+        "sizing_guidance": parts.get("sizing_guidance"),
+        "coordinating_items": coordinating_items(conn, product, at=at),
         "available_sizes": list(product.online_sizes_in_stock()),
     }
+
+
+def remember_cohort(conn: Connection, client_id: str, *, at: datetime) -> None:
+    """Record the client's cohort at `at` in `client_derived` (no row when there is none or it is unchanged)."""
+    found = cohorts.cohort_of(conn, client_id, at=at)
+    if found is not None:
+        cohorts.remember(conn, found)
+
+
+COORDINATING = 4
+
+
+def coordinating_items(conn: Connection, product: Product, *, at: datetime) -> list[dict[str, Any]]:
+    """Up to four buyable pieces to wear or use with this one: the stylist's pairings first, then
+    products often bought in the same order (an aggregate over all clients). The same for everyone."""
+    candidates = [(pid, "paired by our stylists") for pid in product.pairs_with]
+    bought = cohorts.co_bought(conn, product.product_id, at=at)
+    candidates += [(pid, f"bought together in {n} orders") for pid, n in bought]
+    known = catalog.get_products(conn, {pid for pid, _ in candidates})
+    items: list[dict[str, Any]] = []
+    seen = {product.product_id}
+    for pid, basis in candidates:
+        if pid in seen or len(items) >= COORDINATING:
+            continue
+        seen.add(pid)
+        other = known.get(pid)
+        if other is None or not other.in_stock_online() or other.access_restricted:
+            continue
+        items.append({"product_id": pid, "name": other.name, "price_eur": money(other.price), "basis": basis,
+                      "available_sizes": list(other.online_sizes_in_stock())})
+    return items
 
 
 def _text(value: Any) -> str | None:

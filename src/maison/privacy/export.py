@@ -20,10 +20,13 @@ from maison.core.responses import dumps
 from maison.core.schema import decisions, events, privacy_requests
 from maison.core.settings import get_settings
 from maison.identity import repository as identity_repo
+from maison.models import scores as score_store
+from maison.personalize import derived
 from maison.profiles.service import get_profile
 
 SCHEMA_PATH = Path(__file__).with_name("export.schema.json")
 SCHEMA_VERSION = "1.0"
+FUTURE_VALUE_MODEL = "future_vip"
 
 PROFILING_LOGIC = (
     "Maison personalises at the depth you choose. At L1 it uses only the categories you declared "
@@ -40,6 +43,16 @@ PROFILING_LOGIC = (
 
 def _json_safe(value: Any) -> Any:
     return json.loads(dumps(value))
+
+
+def _score(conn: Connection, client_id: str, model: str, *, now: datetime) -> dict[str, Any] | None:
+    """The newest stored score of a model with its version, data instant and reasons. `served` says
+    whether Maison may use it today (an objection to profiling hides it before the next batch deletes it)."""
+    stored = score_store.latest_stored(conn, client_id, model)
+    if stored is None:
+        return None
+    served = score_store.latest(conn, client_id, model, now=now) is not None
+    return {**stored.to_dict(), "served": served}
 
 
 def build(conn: Connection, client_id: str, *, now: datetime) -> dict[str, Any]:
@@ -68,11 +81,13 @@ def build(conn: Connection, client_id: str, *, now: datetime) -> dict[str, Any]:
         "consent_history": consent_repo.history(conn, client_id),
         "events": [{**dict(r.raw), "data_category": r.data_category} for r in rows],
         "derived": {
-            "future_value_score": None,
-            "cohort": None,
-            "trajectory": None,
-            "inferred_values": [],
-            "collection_access": [],
+            "future_value_score": _score(conn, client_id, FUTURE_VALUE_MODEL, now=now),
+            "scores": [_score(conn, client_id, m, now=now) for m in score_store.models_of(conn, client_id)],
+            "cohort": derived.latest(conn, client_id, "cohort", at=now),  # personalize.cohort.COHORT
+            "trajectory": derived.latest(conn, client_id, derived.TRAJECTORY, at=now),
+            "inferred_values": derived.latest(conn, client_id, derived.INFERRED_VALUES, at=now) or [],
+            "collection_access": derived.collections(conn, client_id, at=now),
+            "collection_access_reasons": derived.all_of(conn, client_id, derived.COLLECTION_ACCESS, at=now),
         },
         "decisions": [{k: v for k, v in d.items() if k != "client_id"} for d in made if d["kind"] != "digest"],
         "digests": [d["output"] for d in made if d["kind"] == "digest"],

@@ -14,6 +14,7 @@ from maison.core.schema import notices, privacy_requests
 from maison.core.settings import get_settings
 from maison.identity import repository as identity_repo
 from maison.ingest import service as ingest
+from maison.personalize import derived
 from maison.privacy import erasure, export, requests
 from maison.privacy.rules import needs_renewal, settings_view
 
@@ -22,7 +23,8 @@ RECTIFIABLE = ("declared_categories", "sizes", "city", "country", "timezone", "c
 
 def settings(conn: Connection, client_id: str, *, at: datetime | None = None) -> dict[str, Any]:
     state = consent.state(conn, client_id, at)
-    view = settings_view(state)
+    view = settings_view(state, collection_access=derived.collections(conn, client_id, at=at))
+    view["collection_access_reasons"] = derived.all_of(conn, client_id, derived.COLLECTION_ACCESS, at=at)
     view["needs_renewal"] = needs_renewal(state, latest_notice_per_purpose(conn))
     return {"client_id": client_id, **view}
 

@@ -217,7 +217,8 @@ def test_replay_writes_digests_privacy_settings_and_product_pages(tmp_path: Path
     assert settings["customer_id"] == "ada" and settings["personalization_level"] == "L2"
     page = json.loads((out / "product_pages" / "bo" / "KN-1" / "2026-02-02T12:00:00+00:00.json").read_text())
     assert page == {"product_id": "KN-1", "at": "2026-02-02T12:00:00+00:00", "overall_rating": None,
-                    "cohort_rating": None, "sizing_guidance": None, "available_sizes": ["M", "L"]}
+                    "cohort_rating": None, "sizing_guidance": None, "coordinating_items": [],
+                    "available_sizes": ["M", "L"]}
     texts = [json.dumps(json.loads(p.read_text())) for p in (out / "digests").rglob("*.json")]
     assert texts and not any(has_discount_language(t) for t in texts)
 

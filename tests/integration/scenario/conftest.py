@@ -21,6 +21,7 @@ from helpers import PG_URL
 from maison.core.db import make_engine, upgrade
 from maison.ingest.importer import import_file
 from maison.replay.loader import load_catalog
+from scenario_run import Run, replay
 
 pytestmark = pytest.mark.scenario
 
@@ -61,12 +62,11 @@ def scenario_template(request, tmp_path_factory, scenario_dir, population_file) 
     admin.dispose()
 
 
-@pytest.fixture
-def scenario_engine(scenario_template: Template, tmp_path: Path) -> Iterator[Engine]:
-    """A fresh store holding the catalog, the population and the control twin."""
-    if scenario_template.backend == "sqlite":
-        path = tmp_path / "scenario.db"
-        shutil.copy(scenario_template.location, path)
+def _copy(template: Template, where: Path) -> Iterator[Engine]:
+    """A fresh copy of the template: a file copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL."""
+    if template.backend == "sqlite":
+        path = where / "scenario.db"
+        shutil.copy(template.location, path)
         engine = make_engine(f"sqlite:///{path}")
         yield engine
         engine.dispose()
@@ -74,13 +74,46 @@ def scenario_engine(scenario_template: Template, tmp_path: Path) -> Iterator[Eng
     admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
     name = f"maison_scn_copy_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{scenario_template.location}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template.location}"'))
     engine = make_engine(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
     yield engine
     engine.dispose()
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def scenario_engine(scenario_template: Template, tmp_path: Path) -> Iterator[Engine]:
+    """A fresh store holding the catalog, the population and the control twin."""
+    yield from _copy(scenario_template, tmp_path)
+
+
+# Her streams are replayed once per backend and session, and shared by every test that only
+# reads what the weekly job produced: the weeks build on one another (a collection once opened
+# stays open), and composing twelve weeks is the expensive part of these tests.
+@pytest.fixture(scope="session")
+def alex_run(scenario_template: Template, scenario_dir: Path,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """`alex-morgan.ndjson`, every week's digest produced (recorded) in order. Read-only for tests."""
+    for engine in _copy(scenario_template, tmp_path_factory.mktemp("run-base")):
+        yield replay(engine, scenario_dir, "alex-morgan.ndjson", range(1, 13))
+
+
+@pytest.fixture(scope="session")
+def values_off_run(scenario_template: Template, scenario_dir: Path,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """The values-off variant (opt-out Wed 11 Mar 20:30), produced as `alex_run`."""
+    for engine in _copy(scenario_template, tmp_path_factory.mktemp("run-values-off")):
+        yield replay(engine, scenario_dir, "variants/values-off-week10.ndjson", range(1, 13))
+
+
+@pytest.fixture(scope="session")
+def browsing_off_run(scenario_template: Template, scenario_dir: Path,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """The browsing-off variant (opt-out Wed 11 Feb 21:02), produced as `alex_run`."""
+    for engine in _copy(scenario_template, tmp_path_factory.mktemp("run-browsing-off")):
+        yield replay(engine, scenario_dir, "variants/browsing-off-week6.ndjson", range(1, 13))
 
 
 @pytest.fixture

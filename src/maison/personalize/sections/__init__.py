@@ -19,5 +19,21 @@ if TYPE_CHECKING:
 Builder = Callable[["DigestInputs"], "list[Section]"]
 
 # Filled in by the L2 and L3 section modules (imported here, listed in digest order).
-L2_BUILDERS: Sequence[Builder] = ()
-L3_BUILDERS: Sequence[Builder] = ()
+from maison.personalize.sections import (  # noqa: E402  (after `Builder`, which they may name)
+    abandoned_cart,
+    browsing_new_category,
+    considered_items,
+    content_new_arrivals,
+    search_coordinates,
+)
+
+L2_BUILDERS: Sequence[Builder] = (
+    abandoned_cart.build,
+    considered_items.build,
+    search_coordinates.build,
+    content_new_arrivals.build,
+    browsing_new_category.build,
+)
+from maison.personalize.sections import identity_predictive  # noqa: E402
+
+L3_BUILDERS: Sequence[Builder] = (identity_predictive.build,)

@@ -1,0 +1,1 @@
+"""Behavioural micro-segments: who browses, reads and opens like whom (see README.md)."""

@@ -1,0 +1,217 @@
+"""Behaviour as numbers: one feature vector per client, built from their events before an instant.
+
+Pure functions over event rows (the `raw` messages the consent gateway returns, with their
+`data_category`) and over the catalogue's own vocabulary: the categories, tags and price bands
+are read from the products passed in, never from a list fixed in code, so another maison's
+catalogue gives other columns and the same method.
+
+Every feature is a *share* (of product views, content visits, email opens, units bought) or a
+log-scaled amount, so a heavy and a light browser with the same tastes look alike. Events are
+weighted by recency (exponential decay with a half-life), because tastes drift: a client who
+moved from quick looks at best-sellers to long reads about sourcing should be compared on
+what they do now. Features are grouped into blocks, one per data category (consent purpose),
+so a caller can leave out a block the client's consent does not let it use and say exactly
+which purposes a similarity rested on.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from maison.core.clock import parse_instant, part_of_day
+
+BROWSING, CONTENT, EMAIL, PURCHASES = "browsing_behaviour", "content_engagement", "email_engagement", "purchase_history"
+BLOCKS = (BROWSING, CONTENT, EMAIL, PURCHASES)
+PARTS_OF_DAY = ("morning", "afternoon", "evening", "night")
+PRICE_BANDS = ("entry", "mid", "upper", "top")  # catalogue price quartiles
+HALF_LIFE_DAYS = 28.0
+
+
+class CatalogueProduct(Protocol):
+    """What the features need of a product (the catalogue's `Product` fits)."""
+
+    @property
+    def product_id(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def tags(self) -> tuple[str, ...]: ...
+    @property
+    def price(self) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """One column: its block (a data category), what it measures, and of what."""
+
+    block: str
+    kind: str  # category | tag | price_band | dwell | saves | content_type | content_time | open_time | bought
+    value: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.block}:{self.kind}:{self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """The columns a catalogue gives, and each product's facts in those terms."""
+
+    features: tuple[Feature, ...]
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    content_types: tuple[str, ...]
+    price_cuts: tuple[float, ...]  # upper bounds of the first three bands
+    product_category: Mapping[str, str]
+    product_tags: Mapping[str, tuple[str, ...]]
+    product_price: Mapping[str, float]
+
+    def columns_by_key(self) -> dict[tuple[str, str], int]:
+        """(kind, value) -> column; kinds are unique to a block, so the pair names a column."""
+        return {(f.kind, f.value): i for i, f in enumerate(self.features)}
+
+    def view_share_columns(self) -> list[int]:
+        """Columns that are shares of product views (category, tag, price band)."""
+        return [i for i, f in enumerate(self.features) if f.kind in ("category", "tag", "price_band")]
+
+    def columns(self, block: str) -> list[int]:
+        return [i for i, f in enumerate(self.features) if f.block == block]
+
+    def band(self, price: float) -> str:
+        return PRICE_BANDS[bisect_right(self.price_cuts, price)]
+
+
+def vocabulary(products: Iterable[CatalogueProduct], content_types: Iterable[str]) -> Vocabulary:
+    """Columns from the catalogue: its categories, tags and price quartiles, and the content types."""
+    items = sorted(products, key=lambda p: p.product_id)
+    categories = tuple(sorted({p.category for p in items}))
+    tags = tuple(sorted({t for p in items for t in p.tags}))
+    kinds = tuple(sorted(set(content_types)))
+    prices = np.array([float(p.price) for p in items]) if items else np.array([0.0])
+    cuts = tuple(float(q) for q in np.quantile(prices, [0.25, 0.5, 0.75]))
+    features = (
+        *(Feature(BROWSING, "category", c) for c in categories),
+        *(Feature(BROWSING, "tag", t) for t in tags),
+        *(Feature(BROWSING, "price_band", b) for b in PRICE_BANDS),
+        Feature(BROWSING, "dwell", "mean log seconds"),
+        Feature(BROWSING, "saves", "per view"),
+        *(Feature(CONTENT, "content_type", k) for k in kinds),
+        Feature(CONTENT, "content_time", "log seconds"),
+        *(Feature(EMAIL, "open_time", p) for p in PARTS_OF_DAY),
+        *(Feature(PURCHASES, "bought", c) for c in categories),
+    )
+    return Vocabulary(
+        features=features, categories=categories, tags=tags, content_types=kinds, price_cuts=cuts,
+        product_category={p.product_id: p.category for p in items},
+        product_tags={p.product_id: tuple(p.tags) for p in items},
+        product_price={p.product_id: float(p.price) for p in items},
+    )
+
+
+def content_types_seen(rows: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The `content_type`s of content pages among rows (for a vocabulary when pages are not listed)."""
+    kinds = (_props(r).get("content_type") for r in rows if r.get("data_category") == CONTENT)
+    return {k for k in kinds if isinstance(k, str)}
+
+
+def client_vector(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: datetime,
+                  half_life_days: float = HALF_LIFE_DAYS) -> np.ndarray:
+    """One client's features from their rows before `at` (rows at or after `at` are ignored)."""
+    x = np.zeros(len(vocab.features))
+    col = vocab.columns_by_key()
+    views = saves = content_seconds = dwell = opens = units = 0.0
+    for row in rows:
+        stamp = _instant(row)
+        if stamp is None or stamp >= at:
+            continue
+        w = 0.5 ** ((at - stamp).total_seconds() / 86400.0 / half_life_days)
+        props, name, cat = _props(row), _name(row), row.get("data_category")
+        if cat == BROWSING and name == "Product Viewed":
+            pid = props.get("product_id")
+            if not isinstance(pid, str) or pid not in vocab.product_category:
+                continue
+            views += w
+            x[col["category", vocab.product_category[pid]]] += w
+            for tag in vocab.product_tags[pid]:
+                x[col["tag", tag]] += w
+            x[col["price_band", vocab.band(vocab.product_price[pid])]] += w
+            dwell += w * math.log1p(_seconds(props))
+        elif cat == BROWSING and name == "Product Added to Wishlist":
+            saves += w
+        elif cat == CONTENT and name == "page":
+            kind = props.get("content_type")
+            if isinstance(kind, str) and ("content_type", kind) in col:
+                x[col["content_type", kind]] += w
+            content_seconds += w * _seconds(props)
+        elif cat == EMAIL and name == "Email Opened":
+            opens += w
+            x[col["open_time", part_of_day(_local(row))]] += w
+        elif cat == PURCHASES and name == "Order Completed":
+            for pid, quantity in _lines(props):
+                if pid in vocab.product_category:
+                    units += w * quantity
+                    x[col["bought", vocab.product_category[pid]]] += w * quantity
+    _normalise(x, vocab.view_share_columns(), views)
+    x[col["dwell", "mean log seconds"]] = dwell / views if views else 0.0
+    x[col["saves", "per view"]] = saves / views if views else 0.0
+    kinds = [col["content_type", k] for k in vocab.content_types]
+    _normalise(x, kinds, float(x[kinds].sum()) if kinds else 0.0)
+    x[col["content_time", "log seconds"]] = math.log1p(content_seconds)
+    _normalise(x, vocab.columns(EMAIL), opens)
+    _normalise(x, vocab.columns(PURCHASES), units)
+    return x
+
+
+def has_signal(rows: Iterable[Mapping[str, Any]], *, at: datetime, block: str) -> int:
+    """How many events of a block the client has before `at` (a block with none says nothing)."""
+    return sum(1 for r in rows if r.get("data_category") == block and (s := _instant(r)) is not None and s < at)
+
+
+def _normalise(x: np.ndarray, columns: list[int], total: float) -> None:
+    if columns and total > 0:
+        x[columns] = x[columns] / total
+
+
+def _props(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    props = row.get("properties")
+    return props if isinstance(props, Mapping) else {}
+
+
+def _name(row: Mapping[str, Any]) -> str:
+    return str(row.get("event")) if row.get("type") == "track" else str(row.get("type"))
+
+
+def _instant(row: Mapping[str, Any]) -> datetime | None:
+    try:
+        return parse_instant(row["timestamp"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _local(row: Mapping[str, Any]) -> datetime:
+    """The event's own local clock: the offset its timestamp carried (no profile needed)."""
+    return parse_instant(str(row["timestamp"]))
+
+
+def _seconds(props: Mapping[str, Any]) -> float:
+    value = props.get("dwell_seconds")
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else 0.0
+
+
+def _lines(props: Mapping[str, Any]) -> list[tuple[str, int]]:
+    lines = props.get("products")
+    found = []
+    for line in lines if isinstance(lines, list) else [props]:
+        pid = line.get("product_id") if isinstance(line, Mapping) else None
+        if isinstance(pid, str):
+            quantity = line.get("quantity")
+            found.append((pid, quantity if isinstance(quantity, int) and not isinstance(quantity, bool)
+                          and quantity > 0 else 1))
+    return found

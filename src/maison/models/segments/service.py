@@ -1,0 +1,211 @@
+"""Segments fitted as of an instant, cached in-process, and a client placed in one.
+
+Who is pooled. A client's behaviour enters the model only while, at the model's instant, their
+consent lets their browsing be used for personalisation *and* they take part in
+similar-customer personalisation (`similar_customer_signals`): a reciprocal pool, so a client
+who declined to receive signals from others does not give theirs either. A pooled client's
+other behavioural categories count only while each may be used (the gateway decides, per
+category); missing ones are treated as unknown, not as zero.
+
+When. A model is fitted on the events timestamped before the start of the instant's four-week
+period (`fit_instant`: Mondays 00:00 UTC, every 28 days from Monday 5 January 1970), so every
+instant of the period reuses one model and none sees its own future. Four weeks, not a day:
+fitting reads every pooled client's events (about 10 s on the 3,000-client scenario store),
+and segments of a clientele move slowly, while the client being placed is always read as of the
+exact instant, so what they did this morning already counts.
+
+Cache and invalidation. Fitted models are kept in-process keyed by the database, the fit
+instant and a high-water mark read with three cheap queries: the count and largest id of the
+events before the fit instant (a late event, an erasure or a purge changes it), the same for
+consent ledger entries effective before it (a grant or withdrawal), and the catalogue's size and
+latest update (columns come from its categories and tags). Any change refits; nothing is
+persisted, so a restart refits on first use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection
+
+from maison.analytics import aggregates
+from maison.catalog import service as catalog
+from maison.consent import gateway
+from maison.consent import service as consent
+from maison.consent.entities import Use
+from maison.models.exceptions import ModelInputError
+from maison.models.segments import features as F
+from maison.models.segments import readers
+from maison.models.segments import repository as repo
+from maison.models.segments.describe import describe
+from maison.models.segments.estimator import Segmenter
+
+MODEL_NAME = "segments-kmeans"
+POOL_PURPOSES = ("browsing_behaviour", "similar_customer_signals")
+MIN_EVENTS = 5  # a client with fewer usable events is not placed anywhere
+_CACHE_SIZE = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    segment_id: int
+    size: int
+    description: str
+    members: tuple[str, ...]  # internal client ids; never leaves the server
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentModel:
+    """A fitted segmentation as of an instant, with the pool it was fitted on."""
+
+    as_of: datetime
+    model_version: str
+    vocabulary: F.Vocabulary
+    segmenter: Segmenter
+    segments: tuple[Segment, ...]
+    pooled: int
+
+    def segment(self, segment_id: int) -> Segment:
+        return self.segments[segment_id]
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a client sits, and which of their data categories placed them."""
+
+    segment: Segment
+    data_categories: tuple[str, ...]
+
+
+_cache: OrderedDict[tuple[Any, ...], SegmentModel | None] = OrderedDict()
+_marks: OrderedDict[tuple[str, datetime], tuple[tuple[Any, ...], tuple[Any, ...]]] = OrderedDict()
+_lock = threading.Lock()
+
+
+REFIT_DAYS = 28
+_EPOCH = date(1970, 1, 5)  # a Monday
+
+
+def fit_instant(at: datetime) -> datetime:
+    """Monday 00:00 UTC starting the instant's 28-day period: the model every instant of it uses."""
+    day = at.astimezone(UTC).date()
+    start = _EPOCH + timedelta(days=(day - _EPOCH).days // REFIT_DAYS * REFIT_DAYS)
+    return datetime.combine(start, time(0), tzinfo=UTC)
+
+
+def data_mark(conn: Connection, *, as_of: datetime) -> tuple[Any, ...]:
+    """A high-water mark of the data before `as_of`: events and ledger entries before it (count and
+    largest id) and the catalogue. Those bounded counts scan the events table, so they are redone
+    only when a whole-table mark (count and largest id of all events and ledger entries) moved:
+    a store that is not being written to answers with two index-only queries."""
+    db = _database(conn)
+    quick = (aggregates.stored_total(conn), repo.consent_mark(conn), repo.catalogue_mark(conn))
+    with _lock:
+        seen = _marks.get((db, as_of))
+    if seen is not None and seen[0] == quick:
+        return seen[1]
+    full = (aggregates.stored_before(conn, before=as_of), repo.consent_mark(conn, before=as_of), quick[2])
+    with _lock:
+        _marks[(db, as_of)] = (quick, full)
+        while len(_marks) > 4 * _CACHE_SIZE:
+            _marks.popitem(last=False)
+    return full
+
+
+def model_as_of(conn: Connection, *, at: datetime) -> SegmentModel | None:
+    """The segment model for an instant (None when too few clients are pooled to segment)."""
+    as_of = fit_instant(at)
+    key = (_database(conn), as_of, data_mark(conn, as_of=as_of))
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    model = fit(conn, as_of=as_of)
+    with _lock:
+        for stale in [k for k in _cache if k[:2] == key[:2]]:
+            del _cache[stale]  # the same store and week with older data: e.g. an erased client's membership
+        _cache[key] = model
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return model
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+        _marks.clear()
+
+
+def fit(conn: Connection, *, as_of: datetime, segmenter: Segmenter | None = None) -> SegmentModel | None:
+    """Fit segments on the pooled clients' events before `as_of` (no cache)."""
+    book = consent.book(conn, repo.client_ids(conn))
+    pool = sorted(c for c in book.entries if all(book.may(c, p, Use.PERSONALIZE, as_of) for p in POOL_PURPOSES))
+    rows = gateway.read(conn, readers.BEHAVIOUR, pool, at=as_of)
+    vocab = F.vocabulary(catalog.list_products(conn), _content_types(conn, rows))
+    blocks = [f.block for f in vocab.features]
+    kept = [c for c in pool if len(rows.get(c, ())) >= MIN_EVENTS]
+    model = segmenter or Segmenter()
+    if len(kept) < 2 * model.k_range[1]:
+        return None
+    x = np.vstack([F.client_vector(rows.get(c, []), vocab, at=as_of) for c in kept])
+    allowed = np.array([[book.may(c, b, Use.PERSONALIZE, as_of) for b in F.BLOCKS] for c in kept])
+    # Rows in an order set by the data, not by internal client ids (random per store): k-means'
+    # seeding and the silhouette sample then give the same segments wherever the same
+    # behaviour is stored. Clients with identical rows are interchangeable.
+    order = np.lexsort(np.hstack([x, allowed]).T[::-1])
+    kept, x, allowed = [kept[i] for i in order], x[order], allowed[order]
+    available = allowed[:, [F.BLOCKS.index(b) for b in blocks]]
+    try:
+        model.fit(x, available, blocks)
+    except ModelInputError:
+        return None
+    members: dict[int, list[str]] = {s: [] for s in range(model.k_)}
+    for client, label in zip(kept, model.labels_, strict=True):
+        members[int(label)].append(client)
+    segments = tuple(
+        Segment(s, len(members[s]), describe(model.profiles_[s], vocab.features), tuple(members[s]))
+        for s in range(model.k_)
+    )
+    return SegmentModel(as_of, _version(as_of, kept, x), vocab, model, segments, len(kept))
+
+
+def place(conn: Connection, model: SegmentModel, client_id: str, *, at: datetime,
+          categories: Sequence[str] = F.BLOCKS) -> Placement | None:
+    """The segment whose members behave most like the client, from the client's events before `at`.
+
+    Only the blocks the client's consent lets personalisation use at `at` (the gateway's
+    answer), restricted to `categories` and holding at least one event, place the client; the
+    placement lists exactly those. None when fewer than `MIN_EVENTS` events are usable.
+    """
+    rows = gateway.read(conn, readers.BEHAVIOUR, [client_id], at=at).get(client_id, [])
+    used = tuple(b for b in F.BLOCKS if b in categories and any(r.get("data_category") == b for r in rows))
+    usable = [r for r in rows if r.get("data_category") in used]
+    if len(usable) < MIN_EVENTS:
+        return None
+    x = F.client_vector(usable, model.vocabulary, at=at)
+    available = np.array([f.block in used for f in model.vocabulary.features])
+    label = int(model.segmenter.predict(x, available)[0])
+    return Placement(model.segment(label), used) if label >= 0 else None
+
+
+def _content_types(conn: Connection, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> set[str]:
+    listed = {p.content_type for p in catalog.list_content_pages(conn)}
+    return listed | {t for found in rows.values() for t in F.content_types_seen(found)}
+
+
+def _database(conn: Connection) -> str:
+    return conn.engine.url.render_as_string(hide_password=True)
+
+
+def _version(as_of: datetime, clients: Sequence[str], x: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    digest.update(",".join(clients).encode())
+    digest.update(np.ascontiguousarray(x.round(9)).tobytes())
+    return f"{MODEL_NAME}/{as_of:%Y-%m-%d}/{digest.hexdigest()[:10]}"

@@ -1,0 +1,205 @@
+"""Clients who browse like you: a client's cohort, and what it says about products, as aggregates.
+
+A cohort is the other members of the client's behavioural segment (`models.segments`): one
+model fitted per week on the pooled clients, the client placed in it by their own events up to
+the exact instant. Why a segment and not each client's nearest neighbours: see
+`models/segments/estimator.py`.
+
+Consent, for the client: a cohort exists only while `similar_customer_signals` may be used to
+personalise for them (L2 or deeper, granted, no objection to profiling, no restriction). What
+places them is only what their consent lets personalisation use at that instant: browsing,
+content reading, email open times, purchases. If browsing is switched off, the placement rests
+on the rest (reading, email, purchases) and says so in `data_categories`; with fewer than
+`segments.MIN_EVENTS` usable events there is no cohort.
+
+Consent, for the others: a client is pooled only while their browsing may be used for
+personalisation and they take part in similar-customer signals themselves (reciprocity; see
+`models/segments/service.py`). Members' ratings, fit answers and purchases are read through the
+gateway at the instant (their `purchase_history` must still be usable), and only ever leave as
+counts, means, a verdict or a lift over at least 20 members (`cohort_signals`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from maison.analytics import aggregates
+from maison.catalog.entities import Product
+from maison.consent import gateway
+from maison.consent import service as consent
+from maison.consent.entities import Use
+from maison.consent.readers import declare
+from maison.consent.rules import may
+from maison.models.segments import repository as segment_marks
+from maison.models.segments import service as segments
+from maison.personalize import cohort_signals as signals
+from maison.personalize import derived
+
+COHORT = "cohort"  # the client_derived kind
+SIGNALS = "similar_customer_signals"
+MIN_MEMBERS = 20
+
+MEMBERS = declare(
+    "personalize.cohort.members",
+    use=Use.PERSONALIZE,
+    categories=("purchase_history",),
+    why="Ratings, fit answers and purchases of the clients in a cohort, shown only as counts, means, a fit "
+        "verdict or a lift over at least 20 of them (cohort rating, sizing guidance, similar clients' picks).",
+)
+
+# In-process caches (bounded, keyed by the store and a high-water mark of what they were read from).
+_pairs: OrderedDict[tuple[Any, ...], dict[str, Counter[str]]] = OrderedDict()
+_books: OrderedDict[tuple[Any, ...], consent.ConsentBook] = OrderedDict()
+_lock = threading.Lock()
+
+_VERBS = {"browsing_behaviour": "browse", "content_engagement": "read", "purchase_history": "buy"}
+
+
+@dataclass(frozen=True, slots=True)
+class Cohort:
+    """The clients who behave like one client at an instant (never includes the client)."""
+
+    client_id: str
+    segment_id: int
+    members: tuple[str, ...]  # internal ids: for aggregates on the server, never shown
+    model_version: str
+    description: str  # the segment in plain words
+    data_categories: tuple[str, ...]  # similar_customer_signals + the client's own categories that placed them
+    at: datetime
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    @property
+    def basis(self) -> str:
+        """Who the cohort is, in the words of the categories that placed the client."""
+        verbs = [_VERBS[c] for c in _VERBS if c in self.data_categories]
+        habits = f"{_join(verbs)} like you" if verbs else "open our emails when you do"
+        if verbs and "email_engagement" in self.data_categories:
+            habits += " and open our emails when you do"
+        return f"{self.size} similar clients, who {habits}"
+
+    def payload(self) -> dict[str, Any]:
+        """What the client's export shows: the segment, its size and description, no member."""
+        return {"segment": self.segment_id, "size": self.size, "description": self.description,
+                "basis": self.basis, "model_version": self.model_version, "as_of": self.at.isoformat(),
+                "data_categories": list(self.data_categories)}
+
+
+def cohort_of(conn: Connection, client_id: str, *, at: datetime) -> Cohort | None:
+    """The client's cohort as of `at`, or None when consent, data or numbers do not allow one."""
+    if not may(consent.state(conn, client_id, at), SIGNALS, Use.PERSONALIZE):
+        return None
+    model = segments.model_as_of(conn, at=at)
+    if model is None:
+        return None
+    placed = segments.place(conn, model, client_id, at=at)
+    if placed is None:
+        return None
+    members = _still_pooled(conn, placed.segment.members, client_id, at=at)
+    if len(members) < MIN_MEMBERS:
+        return None
+    return Cohort(client_id, placed.segment.segment_id, members, model.model_version, placed.segment.description,
+                  (SIGNALS, *placed.data_categories), at)
+
+
+def _still_pooled(conn: Connection, members: tuple[str, ...], client_id: str, *, at: datetime) -> tuple[str, ...]:
+    """Members other than the client whose consent still pools them at `at` (the model is as of Monday).
+
+    Their ledgers are cached per member list and whole-ledger mark: any new consent entry reloads them."""
+    key = (_database(conn), members, segment_marks.consent_mark(conn))
+    with _lock:
+        book = _books.get(key)
+    if book is None:
+        book = consent.book(conn, members)
+        with _lock:
+            _books[key] = book
+            while len(_books) > 16:
+                _books.popitem(last=False)
+    return tuple(m for m in members if m != client_id
+                 and all(book.may(m, p, Use.PERSONALIZE, at) for p in segments.POOL_PURPOSES))
+
+
+def reviews(conn: Connection, cohort: Cohort, product_id: str, *, at: datetime) -> list[signals.Review]:
+    """Each member's latest review of a product before `at` (for aggregation only)."""
+    rows = gateway.read(conn, MEMBERS, cohort.members, at=at)
+    return list(signals.latest_reviews((r for found in rows.values() for r in found), product_id).values())
+
+
+def product_signals(conn: Connection, cohort: Cohort, product: Product, *, at: datetime) -> dict[str, Any]:
+    """The product page's cohort parts: `cohort_rating` and `sizing_guidance` (each None when too thin)."""
+    found = reviews(conn, cohort, product.product_id, at=at)
+    rated = signals.rating(found)
+    fit = signals.sizing(found, sizes=product.sizes)
+    categories = list(cohort.data_categories)
+    return {
+        "cohort_rating": None if rated is None else {
+            "mean": round(rated.mean, 2), "count": rated.count, "data_categories": categories,
+            "basis": f"Rated by {rated.count} of {cohort.basis}.",
+        },
+        "sizing_guidance": None if fit is None else {
+            "verdict": fit.verdict, "count": fit.count, "data_categories": categories,
+            "basis": f"From the fit answers of {fit.count} of {cohort.basis}: most say it "
+                     f"{'is ' if fit.verdict == signals.TRUE_TO_SIZE else ''}{fit.verdict}.",
+        },
+    }
+
+
+def cohort_product_affinity(conn: Connection, cohort: Cohort, *, at: datetime,
+                            min_buyers: int = signals.MIN_BUYERS) -> dict[str, signals.Affinity]:
+    """Per product bought by at least `min_buyers` members before `at`: how many, and the lift of the
+    cohort's share of buyers over all clients' (a lift of 3 = bought three times as often)."""
+    rows = gateway.read(conn, MEMBERS, cohort.members, at=at)
+    member_buyers, member_count = signals.buyers(r for found in rows.values() for r in found)
+    all_buyers, all_count = aggregates.distinct_buyers(conn, before=at)
+    return signals.affinities(member_buyers, member_count, all_buyers, all_count, min_buyers=min_buyers)
+
+
+def remember(conn: Connection, cohort: Cohort) -> bool:
+    """Write the cohort to `client_derived` (the client's data: exported, erased), unless the latest
+    row already says the same (same model, segment and categories). Returns whether a row was written."""
+    payload = cohort.payload()
+    latest = derived.latest(conn, cohort.client_id, COHORT, at=cohort.at)
+    same = ("model_version", "segment", "size", "data_categories")
+    if isinstance(latest, dict) and all(latest.get(k) == payload[k] for k in same):
+        return False
+    derived.record(conn, cohort.client_id, kind=COHORT, as_of=cohort.at, payload=payload,
+                   data_categories=cohort.data_categories, model_version=cohort.model_version)
+    return True
+
+
+# ---------------------------------------------------------------- coordinating items (aggregates)
+
+MIN_CO_ORDERS = 3
+
+
+def co_bought(conn: Connection, product_id: str, *, at: datetime) -> list[tuple[str, int]]:
+    """Products bought in the same order as `product_id` at least `MIN_CO_ORDERS` times before the
+    the start of `at`'s 28-day segment period, most often first (a shop-wide aggregate, cached per period)."""
+    as_of = segments.fit_instant(at)
+    key = (_database(conn), as_of, segments.data_mark(conn, as_of=as_of))
+    with _lock:
+        table = _pairs.get(key)
+    if table is None:
+        table = aggregates.co_purchases(conn, before=as_of)
+        with _lock:
+            _pairs[key] = table
+            while len(_pairs) > 6:
+                _pairs.popitem(last=False)
+    together = table.get(product_id, Counter())
+    return sorted(((p, n) for p, n in together.items() if n >= MIN_CO_ORDERS), key=lambda pair: (-pair[1], pair[0]))
+
+
+def _database(conn: Connection) -> str:
+    return conn.engine.url.render_as_string(hide_password=True)
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]

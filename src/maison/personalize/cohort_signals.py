@@ -1,0 +1,130 @@
+"""What a cohort says about a product, as aggregates only: pure functions over members' reviews.
+
+A member counts once per product (their latest review), so one enthusiastic client cannot tip a
+rating. Nothing here returns a member's id, rating or answer: only counts, means, a verdict and
+lifts, and only above a minimum number of members, so no individual can be read back out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+MIN_RATERS = 20
+MIN_FIT_ANSWERS = 20
+MIN_BUYERS = 5
+FIT_ANSWERS = ("runs small", "true to size", "runs large")
+TRUE_TO_SIZE = "true to size"
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """A member's latest review of one product: the rating (1-5) and the fit answer, if any."""
+
+    rating: int | None
+    fit: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CohortRating:
+    mean: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SizingVerdict:
+    verdict: str
+    count: int  # fit answers behind the verdict
+    votes: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Affinity:
+    """How much more a cohort buys a product than the clientele: shares of buyers and their ratio."""
+
+    product_id: str
+    members_bought: int
+    member_share: float  # of the cohort's buyers
+    overall_share: float  # of all buyers
+    lift: float
+
+
+def latest_reviews(rows: Iterable[Mapping[str, Any]], product_id: str) -> dict[str, Review]:
+    """Each client's latest `Product Reviewed` of a product (rows in time order, with `client_id`)."""
+    found: dict[str, Review] = {}
+    for row in rows:
+        props = _props(row)
+        if row.get("event") != "Product Reviewed" or props.get("product_id") != product_id:
+            continue
+        rating, fit = props.get("rating"), props.get("fit")
+        score = int(rating) if isinstance(rating, int | float) and not isinstance(rating, bool) and 1 <= rating <= 5 \
+            else None
+        found[str(row["client_id"])] = Review(score, fit if fit in FIT_ANSWERS else None)
+    return found
+
+
+def rating(reviews: Iterable[Review], *, min_count: int = MIN_RATERS) -> CohortRating | None:
+    """Mean rating of the members who rated, or None under `min_count` raters."""
+    scores = [r.rating for r in reviews if r.rating is not None]
+    if len(scores) < min_count:
+        return None
+    return CohortRating(sum(scores) / len(scores), len(scores))
+
+
+def sizing(
+    reviews: Iterable[Review], *, sizes: tuple[str, ...], min_count: int = MIN_FIT_ANSWERS
+) -> SizingVerdict | None:
+    """The members' most common fit answer; None for one-size products or under `min_count` answers.
+
+    A tie goes to "true to size": guidance should only move a client off their usual size when
+    similar clients clearly say so.
+    """
+    if len(sizes) < 2:
+        return None
+    votes = Counter(r.fit for r in reviews if r.fit is not None)
+    total = sum(votes.values())
+    if total < min_count:
+        return None
+    top = max(votes.values())
+    leaders = [a for a in FIT_ANSWERS if votes.get(a) == top]
+    verdict = TRUE_TO_SIZE if len(leaders) > 1 and TRUE_TO_SIZE in leaders else leaders[0]
+    return SizingVerdict(verdict, total, dict(votes))
+
+
+def affinities(member_buyers: Mapping[str, int], member_count: int, all_buyers: Mapping[str, int], all_count: int,
+               *, min_buyers: int = MIN_BUYERS) -> dict[str, Affinity]:
+    """Per product bought by at least `min_buyers` members: share of member buyers vs share of all buyers."""
+    if member_count <= 0 or all_count <= 0:
+        return {}
+    found = {}
+    for pid, bought in member_buyers.items():
+        overall = all_buyers.get(pid, 0)
+        if bought < min_buyers or overall <= 0:
+            continue
+        member_share, overall_share = bought / member_count, overall / all_count
+        found[pid] = Affinity(pid, bought, member_share, overall_share, member_share / overall_share)
+    return found
+
+
+def buyers(rows: Iterable[Mapping[str, Any]]) -> tuple[dict[str, int], int]:
+    """Distinct buyers per product among rows (`Order Completed` with `client_id`), and buyers of anything."""
+    per: dict[str, set[str]] = {}
+    everyone: set[str] = set()
+    for row in rows:
+        props = _props(row)
+        if row.get("event") != "Order Completed":
+            continue
+        lines = props.get("products")
+        for line in lines if isinstance(lines, list) else [props]:
+            pid = line.get("product_id") if isinstance(line, Mapping) else None
+            if isinstance(pid, str):
+                per.setdefault(pid, set()).add(str(row["client_id"]))
+                everyone.add(str(row["client_id"]))
+    return {pid: len(ids) for pid, ids in per.items()}, len(everyone)
+
+
+def _props(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    props = row.get("properties")
+    return props if isinstance(props, Mapping) else {}

@@ -1,0 +1,93 @@
+"""What L3 (identity-predictive) sections know about a client at the send instant, and what
+is kept of it.
+
+`load` gathers, each only while its purpose may be used at the instant:
+- the taste trajectory (`taste_trajectory`), from the client's usable history and the shop's
+  sales as they were at each view (an aggregate);
+- inferred values (`values_inference`), with their confidences;
+- collection access: grants recorded before the instant, plus any the trajectory opens now;
+- the cohort's product affinity (`similar_customer_signals`), from `personalize.cohort`.
+
+`remember` writes what a sent L3 digest derived (trajectory, inferred values, new collection
+grants) to `client_derived`, for the privacy settings and the export. When values inference
+is off, an empty inferred-values row supersedes any earlier one, so nothing inferred under an
+old consent keeps being shown as current.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
+
+from maison.analytics import aggregates
+from maison.catalog.entities import ContentPage, Product
+from maison.consent import repository as consent_repo
+from maison.core.settings import get_settings
+from maison.personalize import cohort as cohorts
+from maison.personalize import derived
+from maison.personalize.history import ClientHistory
+from maison.personalize.l3_inputs import CohortAffinity, IdentityInputs, derive
+from maison.personalize.top_sellers import WINDOW
+from maison.personalize.trajectory import SalesTimeline, months
+from maison.personalize.vocabulary import Vocabulary, from_settings
+
+MODEL_VERSION = "l3-identity/2026.1"
+TASTE_TRAJECTORY, VALUES, SIMILAR = "taste_trajectory", "values_inference", "similar_customer_signals"
+
+
+def vocabulary() -> Vocabulary:
+    return from_settings(get_settings().personalize)
+
+
+def load(
+    conn: Connection, client_id: str, *, at: datetime, allowed: frozenset[str], history: ClientHistory | None,
+    products: Sequence[Product], pages: Sequence[ContentPage], vocab: Vocabulary | None = None,
+) -> IdentityInputs:
+    vocab = vocab or vocabulary()
+    recorded = frozenset(derived.collections(conn, client_id, at=at - timedelta(microseconds=1)))
+    if history is None:
+        return IdentityInputs(vocab, collections=recorded)
+    joined = _joined(conn, client_id, history)
+    spans = months(joined, at, history.zone) if TASTE_TRAJECTORY in allowed else []
+    start = spans[0].start - WINDOW if spans else at
+    sales = SalesTimeline(aggregates.sales(conn, start=start, end=at) if spans else [], products)
+    cohort = _cohort(conn, client_id, at=at) if SIMILAR in allowed else None
+    return derive(history, joined=joined, allowed=allowed, products=products, pages=pages, sales=sales,
+                  vocabulary=vocab, recorded=recorded, cohort=cohort)
+
+
+def _joined(conn: Connection, client_id: str, history: ClientHistory) -> datetime:
+    """When the client joined: their first consent record, else their first usable event."""
+    entries = consent_repo.entries_for(conn, [client_id]).get(client_id, [])
+    stamps = [e.effective_at for e in entries if e.effective_at < history.at]
+    stamps += [m.at for m in history.moments[:1]]
+    return min(stamps) if stamps else history.at
+
+
+def _cohort(conn: Connection, client_id: str, *, at: datetime) -> CohortAffinity | None:
+    """The client's cohort (`personalize.cohort`) and what it buys more than clients overall."""
+    found = cohorts.cohort_of(conn, client_id, at=at)
+    if found is None:
+        return None
+    affinity = cohorts.cohort_product_affinity(conn, found, at=at)
+    return CohortAffinity(len(found.members), {pid: (a.members_bought, a.lift) for pid, a in affinity.items()},
+                          tuple(found.data_categories))
+
+
+def remember(
+    conn: Connection, client_id: str, inputs: IdentityInputs, *, at: datetime, allowed: frozenset[str]
+) -> None:
+    """Record what a sent L3 digest derived (see module doc)."""
+    if inputs.months:
+        categories = sorted({c for m in inputs.months for c in m.data_categories})
+        derived.record(conn, client_id, kind=derived.TRAJECTORY, as_of=at, model_version=MODEL_VERSION,
+                       payload=[m.to_dict() for m in inputs.months], data_categories=categories)
+    categories = sorted({c for v in inputs.values for c in v.data_categories}) or [VALUES]
+    derived.record(conn, client_id, kind=derived.INFERRED_VALUES, as_of=at, model_version=MODEL_VERSION,
+                   payload=[v.to_dict() for v in inputs.values] if VALUES in allowed else [],
+                   data_categories=categories)
+    for access in inputs.access:
+        derived.record(conn, client_id, kind=derived.COLLECTION_ACCESS, as_of=at, model_version=MODEL_VERSION,
+                       payload=access.to_payload(), data_categories=access.data_categories)

@@ -1,0 +1,170 @@
+"""Behavioural segments on a catalogue that is not the scenario's: columns, decay, clusters, words.
+
+A tea merchant with its own categories, tags and content types: nothing in the method may
+depend on the fashion catalogue the scenario uses.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from maison.models.exceptions import ModelInputError, NotFittedError
+from maison.models.segments import features as F
+from maison.models.segments.describe import describe
+from maison.models.segments.estimator import Segmenter
+
+AT = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Tea:
+    product_id: str
+    category: str
+    tags: tuple[str, ...]
+    price: Decimal
+
+
+CATALOGUE = [
+    *(Tea(f"T-{i}", "Loose Tea", ("organic",) if i % 2 else ("blend",), Decimal(12 + i)) for i in range(8)),
+    *(Tea(f"W-{i}", "Teaware", ("handmade",), Decimal(80 + 10 * i)) for i in range(6)),
+    *(Tea(f"B-{i}", "Books", ("gift",), Decimal(30 + i)) for i in range(4)),
+]
+VOCAB = F.vocabulary(CATALOGUE, ["farm_story", "brewing_guide"])
+
+
+def view(pid: str, at: datetime, dwell: int = 30) -> dict[str, Any]:
+    return {"type": "track", "event": "Product Viewed", "data_category": F.BROWSING, "timestamp": at.isoformat(),
+            "properties": {"product_id": pid, "dwell_seconds": dwell}}
+
+
+def page(kind: str, at: datetime, dwell: int = 120) -> dict[str, Any]:
+    return {"type": "page", "name": kind, "data_category": F.CONTENT, "timestamp": at.isoformat(),
+            "properties": {"content_type": kind, "dwell_seconds": dwell}}
+
+
+def opened(at: datetime) -> dict[str, Any]:
+    return {"type": "track", "event": "Email Opened", "data_category": F.EMAIL, "timestamp": at.isoformat(),
+            "properties": {}}
+
+
+def value(x: np.ndarray, kind: str, name: str) -> float:
+    return float(x[VOCAB.columns_by_key()[kind, name]])
+
+
+def test_columns_come_from_the_catalogue_given() -> None:
+    kinds = {(f.kind, f.value) for f in VOCAB.features}
+    assert {("category", "Loose Tea"), ("category", "Teaware"), ("tag", "handmade"), ("tag", "gift")} <= kinds
+    assert ("content_type", "farm_story") in kinds and ("bought", "Books") in kinds
+    assert not any(f.value in ("Knitwear", "sustainable") for f in VOCAB.features)
+
+
+def test_view_shares_are_shares_and_later_events_are_ignored() -> None:
+    rows = [view("T-1", AT - timedelta(days=1)), view("W-0", AT - timedelta(days=1)),
+            view("B-0", AT + timedelta(hours=1))]  # after the instant: never counts
+    x = F.client_vector(rows, VOCAB, at=AT)
+    assert value(x, "category", "Loose Tea") == pytest.approx(0.5)
+    assert value(x, "category", "Teaware") == pytest.approx(0.5)
+    assert value(x, "category", "Books") == 0.0
+    assert value(x, "tag", "organic") == pytest.approx(0.5)
+
+
+def test_recent_behaviour_outweighs_old_behaviour() -> None:
+    rows = [view("T-1", AT - timedelta(days=120)), view("T-3", AT - timedelta(days=120)),
+            view("W-0", AT - timedelta(days=2))]
+    x = F.client_vector(rows, VOCAB, at=AT)
+    assert value(x, "category", "Teaware") > 0.9
+
+
+def test_email_opens_are_read_in_the_events_own_local_time() -> None:
+    evening_in_tokyo = datetime(2026, 2, 20, 19, 0, tzinfo=ZoneInfo("Asia/Tokyo"))  # 10:00 UTC
+    x = F.client_vector([opened(evening_in_tokyo)], VOCAB, at=AT)
+    assert value(x, "open_time", "evening") == pytest.approx(1.0)
+    assert value(x, "open_time", "morning") == 0.0
+
+
+def planted(seed: int = 3) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """120 tea clients of three tastes: organic tea + farm stories in the morning, handmade teaware
+    in the evening with long visits, gift books in the afternoon."""
+    rng = random.Random(seed)
+    tastes = [("T-1", "T-3", "T-5"), ("W-0", "W-2", "W-4"), ("B-0", "B-1", "B-2")]
+    reads = ["farm_story", "brewing_guide", None]
+    hours = [8, 20, 14]
+    vectors, truth = [], []
+    for n in range(120):
+        t = n % 3
+        rows = []
+        for _ in range(rng.randint(6, 14)):
+            pid = rng.choice(tastes[t]) if rng.random() < 0.85 else rng.choice(CATALOGUE).product_id
+            dwell = rng.randint(20, 60) * (3 if t == 1 else 1)
+            rows.append(view(pid, AT - timedelta(days=rng.uniform(1, 60)), dwell=dwell))
+        if reads[t]:
+            rows += [page(str(reads[t]), AT - timedelta(days=rng.uniform(1, 60))) for _ in range(rng.randint(1, 4))]
+        rows += [opened((AT - timedelta(days=rng.randint(1, 50))).replace(hour=hours[t])) for _ in range(3)]
+        vectors.append(F.client_vector(rows, VOCAB, at=AT))
+        truth.append(["organic", "teaware", "books"][t])
+    return np.vstack(vectors), np.ones((120, len(VOCAB.features)), dtype=bool), truth
+
+
+def purity(labels: np.ndarray, truth: list[str]) -> float:
+    total = 0
+    for s in set(labels.tolist()):
+        members = [truth[i] for i in np.where(labels == s)[0]]
+        total += max(members.count(t) for t in set(members))
+    return total / len(truth)
+
+
+def test_planted_tastes_are_found_as_segments() -> None:
+    x, available, truth = planted()
+    model = Segmenter(k_range=(2, 6), min_size=10).fit(x, available, [f.block for f in VOCAB.features])
+    assert model.k_ >= 3
+    assert purity(model.labels_, truth) > 0.9
+    assert model.sizes_.sum() == 120 and model.sizes_.min() >= 10
+
+
+def test_a_client_is_placed_by_the_blocks_it_may_use_only() -> None:
+    x, available, truth = planted()
+    blocks = [f.block for f in VOCAB.features]
+    model = Segmenter(k_range=(3, 3), min_size=10).fit(x, available, blocks)
+    reader = x[0]  # an organic-tea client; their browsing is withheld, reading and email opens remain
+    without_browsing = np.array([b != F.BROWSING for b in blocks])
+    scrambled = reader.copy()
+    scrambled[~without_browsing] = x[1][~without_browsing]  # what browsing would say is ignored
+    assert model.predict(scrambled, without_browsing)[0] == model.labels_[0]
+    assert model.predict(reader, np.zeros(len(blocks), dtype=bool))[0] == -1
+
+
+def test_segments_are_described_by_what_sets_them_apart() -> None:
+    x, available, truth = planted()
+    model = Segmenter(k_range=(3, 3), min_size=10).fit(x, available, [f.block for f in VOCAB.features])
+    words = {truth[int(np.where(model.labels_ == s)[0][0])]: describe(model.profiles_[s], VOCAB.features)
+             for s in range(model.k_)}
+    assert "farm story" in words["organic"] and "morning email opens" in words["organic"]
+    assert "teaware" in words["teaware"] and "evening email opens" in words["teaware"]
+    assert "books" in words["books"] and "gift" in words["books"]
+    assert "teaware" not in words["organic"]
+
+
+def test_describe_groups_views_into_one_phrase() -> None:
+    features = (F.Feature(F.CONTENT, "content_type", "sourcing"), F.Feature(F.BROWSING, "category", "Knitwear"),
+                F.Feature(F.BROWSING, "tag", "sustainable"), F.Feature(F.BROWSING, "tag", "artisan"),
+                F.Feature(F.EMAIL, "open_time", "evening"), F.Feature(F.EMAIL, "open_time", "morning"))
+    text = describe(np.array([1.2, 0.9, 0.8, 0.7, 1.0, -1.0]), features)
+    assert text == "reads sourcing pages, views knitwear, sustainable and artisan pieces, evening email opens"
+    assert describe(np.zeros(len(features)), features) == "browses much like the clientele as a whole"
+
+
+def test_the_estimator_refuses_bad_input_and_use_before_fit() -> None:
+    with pytest.raises(NotFittedError):
+        Segmenter().predict(np.zeros(3), np.ones(3, dtype=bool))
+    with pytest.raises(ModelInputError):
+        Segmenter().fit(np.zeros((50, 3)), np.ones((50, 2), dtype=bool), ["a", "a", "b"])
+    with pytest.raises(ModelInputError):
+        Segmenter(k_range=(4, 10)).fit(np.zeros((10, 2)), np.ones((10, 2), dtype=bool), ["a", "b"])

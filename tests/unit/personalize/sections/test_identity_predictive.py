@@ -1,0 +1,108 @@
+"""The L3 `identity_predictive` section on a client unlike the scenario's (pure)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from l3_factory import ARCHIVE, CATALOGUE, SEND, ZONE, at, identity, noor_rows
+from maison.consent.purposes import PURPOSES
+from maison.personalize.composer import DigestInputs
+from maison.personalize.entities import Item
+from maison.personalize.l3_inputs import CohortAffinity
+from maison.personalize.sections.identity_predictive import build
+from maison.personalize.wording import has_discount_language
+from personalize_factory import inputs, track
+
+ALL = frozenset(PURPOSES)
+VALUE_CLAIM = re.compile(r"\byou value\b|\byour values\b|values inferred|values your", re.IGNORECASE)
+
+
+def section_for(rows=None, *, allowed=ALL, cohort=None, recorded=frozenset()):  # type: ignore[no-untyped-def]
+    base = inputs(rows if rows is not None else noor_rows(), CATALOGUE, at=SEND, zone=ZONE, level="L3",
+                  allowed=sorted(allowed))
+    assert base.history is not None
+    found: DigestInputs = replace(base, identity=identity(base.history, allowed=allowed, cohort=cohort,
+                                                          recorded=recorded))
+    return build(found), found
+
+
+def items(rows=None, **kw) -> dict[str, Item]:  # type: ignore[no-untyped-def]
+    sections, _ = section_for(rows, **kw)
+    return {i.product_id: i for s in sections for i in s.items}
+
+
+def test_one_identity_predictive_section_whose_items_list_only_allowed_purposes() -> None:
+    sections, found = section_for()
+    [section] = sections
+    assert section.kind == "identity_predictive"
+    own = {m.message_id for m in found.history or ()}
+    for item in section.items:
+        assert item.reason.text and set(item.reason.data_categories) <= ALL
+        assert {e.message_id for e in item.reason.evidence} <= own
+        assert item.exploratory or item.reason.evidence, item.product_id  # E20
+        assert not has_discount_language(item.reason.text)
+
+
+def test_exploratory_pick_is_never_viewed_and_rests_on_the_rising_aesthetic() -> None:
+    pick = items()["T-5"]
+    assert pick.exploratory and "exploratory" in pick.reason.text
+    assert "vintage-inspired pieces rose from 0% in month 1 to 88% in month 2" in pick.reason.text
+    assert "exploratory_recommendations" in pick.reason.data_categories
+    viewed = {r["properties"].get("product_id") for r in noor_rows() if r.get("event") == "Product Viewed"}
+    assert "T-5" not in viewed
+
+
+def test_values_pick_comes_from_a_category_she_never_browsed_with_her_saves_as_evidence() -> None:
+    pick = items()["B-1"]
+    assert pick.exploratory and "no browsing history in Bags" in pick.reason.text
+    assert pick.reason.inferred_values == ("heritage", "family-owned")
+    assert "values_inference" in pick.reason.data_categories
+    assert {e.event for e in pick.reason.evidence} == {"Product Added to Wishlist"}
+
+
+def test_a_cohort_pick_has_no_evidence_and_says_none_of_her_browsing_supports_it() -> None:
+    cohort = CohortAffinity(60, {"J-1": (12, 3.5), "T-1": (30, 5.0), "H-3": (2, 9.0)})
+    pick = items(cohort=cohort)["J-1"]  # T-1 she viewed; H-3 has too few buyers
+    assert pick.exploratory and pick.reason.evidence == ()
+    assert "none of your own browsing supports it" in pick.reason.text and "similar interests" in pick.reason.text
+    assert "12 of the 60 clients" in pick.reason.text and "3.5 times" in pick.reason.text
+    assert set(pick.reason.data_categories) == {"exploratory_recommendations", "similar_customer_signals"}
+    assert "T-1" not in items(cohort=cohort)
+
+
+def test_beyond_the_wardrobe_reaches_lifestyle_pieces_citing_aesthetic_and_provenance() -> None:
+    found = items()
+    for pid, fact in (("H-1", "glassworks, Murano"), ("H-2", "heritage weavers, Harris")):
+        reason = found[pid].reason
+        assert "vintage-inspired" in reason.text and fact in reason.text and fact in reason.attributes_cited
+    assert "H-3" not in found  # classic is not what she favours now, and it has no provenance fact
+
+
+def test_restricted_pieces_only_once_her_trajectory_opened_their_collection() -> None:
+    sections, found = section_for()
+    assert found.identity is not None and found.identity.collections == {ARCHIVE}
+    assert "A-1" in {i.product_id for i in sections[0].items}
+    closed = replace(found, identity=replace(found.identity, collections=frozenset(), access=()))
+    offered = {i.product_id for s in build(closed) for i in s.items}
+    assert offered and not offered & {p.product_id for p in CATALOGUE if p.access_restricted}
+
+
+def test_bought_and_out_of_stock_pieces_are_never_offered() -> None:
+    order = track("Order Completed", at(50), order_id="o1", products=[{"product_id": "T-5", "quantity": 1}])
+    found = items([*noor_rows(), order])
+    assert "T-5" not in found and "X-1" not in found
+
+
+def test_with_values_inference_off_nothing_claims_to_know_her_values() -> None:
+    found = items(allowed=ALL - {"values_inference"})
+    assert found and "B-1" not in found  # its only basis was values inference
+    sections, _ = section_for(allowed=ALL - {"values_inference"})
+    for item in found.values():
+        assert "values_inference" not in item.reason.data_categories and item.reason.inferred_values == ()
+        assert not VALUE_CLAIM.search(item.reason.text), item.reason.text
+    assert not VALUE_CLAIM.search(sections[0].text)
+
+
+def test_no_section_without_the_taste_trajectory() -> None:
+    assert section_for(allowed=ALL - {"taste_trajectory"})[0] == []
