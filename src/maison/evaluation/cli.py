@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from maison.models.evaluation.cli import vip
+from maison.personalize.send_time_eval_cli import sendtime
 from maison.recommend.cli import recs
 
 app = typer.Typer(no_args_is_help=True)
@@ -17,3 +18,4 @@ def _group() -> None:
 
 app.command("recs")(recs)
 app.command("vip")(vip)
+app.command("sendtime")(sendtime)

@@ -78,8 +78,11 @@ def test_the_time_is_floored_to_the_quarter_hour_and_clamped_into_the_window() -
     assert estimate([hm("20:00")] * 5, policy=late_lead).minute == hm("18:30")  # not before median - 90
 
 
-def test_night_owls_keep_the_default_rather_than_a_send_in_the_small_hours() -> None:
-    assert not estimate([hm("02:00")] * 6).learned
+def test_habits_outside_waking_hours_get_the_nearest_waking_bound_never_the_small_hours() -> None:
+    night_owl, early_riser = estimate([hm("02:00")] * 6), estimate([hm("06:10")] * 6)
+    assert night_owl.learned and night_owl.minute == hm("21:45")  # 4 h 15 before 02:00, not 5 h after
+    assert early_riser.learned and early_riser.minute == hm("07:00")
+    assert estimate([hm("22:30")] * 6).minute == hm("21:45")  # the window [21:00, 22:30] meets waking hours
 
 
 def test_step_rounding_and_weighted_median() -> None:
