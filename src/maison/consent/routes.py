@@ -12,7 +12,6 @@ from maison.consent.schemas import ConsentChange
 from maison.core.clock import utcnow
 from maison.core.db import reading
 from maison.identity.service import find_client
-from maison.privacy.rules import settings_view
 
 router = APIRouter(prefix="/v1", tags=["consent"])
 
@@ -25,13 +24,17 @@ def put_consent(identifier: str, change: ConsentChange, request: Request, caller
         client_id = find_client(conn, identifier)
         authorize_client(caller, client_id)
         method = "dashboard" if caller.scope == "client" and change.method == "api" else change.method
-        state = service.update(
+        now = utcnow()
+        service.update(
             conn, client_id, purposes=change.purposes, level=change.personalization_level,
             restriction=change.restriction, object_marketing=change.object_marketing,
-            object_profiling=change.object_profiling, method=method, at=utcnow(), actor=caller.actor,
+            object_profiling=change.object_profiling, method=method, at=now, actor=caller.actor,
             notice_version=change.notice_version, geography=change.geography,
         )
-    return {"client_id": client_id, **settings_view(state)}
+        # the same settings document as GET /v1/privacy/{id}/settings (collection access, renewals)
+        from maison.privacy.service import settings
+
+        return settings(conn, client_id, at=now)
 
 
 @router.get("/consent/{identifier}/history")

@@ -108,6 +108,9 @@ def test_withdrawing_takes_one_call_like_granting(client, engine, admin_key):  #
     assert next(p for p in off.json()["purposes"] if p["purpose"] == "browsing_behaviour")["granted"] is False
     history = client.get("/v1/consent/u1/history", headers=h).json()["history"]
     assert [(r["purpose"], r["granted"]) for r in history if r["kind"] == "purpose"] == [("browsing_behaviour", True), ("browsing_behaviour", False)]
+    # the answer is the privacy settings document itself, collection access included
+    assert off.json()["collection_access"] == [] and off.json()["personalization_level"] == "L2"
+    assert set(off.json()) == set(client.get("/v1/privacy/u1/settings", headers=h).json())
 
 
 def test_consent_api_rejects_unknown_purposes_and_levels(client, engine, admin_key):  # type: ignore[no-untyped-def]
