@@ -34,13 +34,6 @@ EMAIL_OPENS = declare(
     why="From L2, the digest's send time is learned from when the client opens our emails.",
 )
 
-PURCHASES = declare(
-    "personalize.digest.purchases",
-    use=Use.PERSONALIZE,
-    categories=("purchase_history",),
-    why="From L2, products the client has already bought are not recommended again.",
-)
-
 # Everything a client did that L2/L3 sections may build on. The gateway passes each category
 # only while the client's consent grants it and their level includes it at the instant, so
 # one declaration serves every section and none can see more than the consent allows.

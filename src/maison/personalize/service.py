@@ -14,7 +14,6 @@ content is read as of the send instant.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -30,7 +29,7 @@ from maison.consent import gateway
 from maison.consent import service as consent
 from maison.consent.entities import ConsentState, Use
 from maison.consent.purposes import LEVELS, PURPOSES
-from maison.consent.rules import may, usable
+from maison.consent.rules import usable
 from maison.core.clock import parse_instant
 from maison.identity import repository as identity_repo
 from maison.personalize import cohort as cohorts
@@ -127,6 +126,9 @@ def _compose(
         return None, send, None  # Art. 18 restriction, Art. 21(2) objection to direct marketing
     allowed = frozenset(usable(state, PURPOSES, Use.PERSONALIZE))
     previous = send_time(conn, client_id, monday - timedelta(days=7), policy=policy)
+    # One read of the client's usable events from L2 on: the sections and the no-re-offer rule
+    # both use it (the gateway has already dropped whatever the consent does not allow now).
+    behaviour = history.load(conn, client_id, at=at, zone=ZoneInfo(send.zone)) if _beyond_l1(state) else None
     inputs = DigestInputs(
         customer_id=customer_id(conn, client_id),
         week=week,
@@ -138,9 +140,9 @@ def _compose(
         signals=market_signals(conn, at=at),
         ratings=aggregates.ratings(conn, before=at),
         previous_send=previous,
-        bought=_bought(conn, client_id, at=at) if _beyond_l1(state) else None,
+        bought=behaviour.bought() if behaviour is not None and "purchase_history" in allowed else None,
         default_clock=clock(policy.default_minute),
-        history=history.load(conn, client_id, at=at, zone=ZoneInfo(send.zone)) if _beyond_l1(state) else None,
+        history=behaviour,
         content_pages=catalog.list_content_pages(conn),
     )
     if state.level == "L3":
@@ -151,7 +153,7 @@ def _compose(
 
 
 def _beyond_l1(state: ConsentState) -> bool:
-    return LEVELS.index(state.level) > 0 and may(state, "purchase_history", Use.PERSONALIZE)
+    return LEVELS.index(state.level) > 0
 
 
 def _declaration(conn: Connection, client_id: str, *, at: datetime, zone: ZoneInfo) -> Declaration | None:
@@ -166,21 +168,6 @@ def _declaration(conn: Connection, client_id: str, *, at: datetime, zone: ZoneIn
     categories = tuple(c.strip() for c in listed if isinstance(c, str) and c.strip())
     local = parse_instant(latest["timestamp"]).astimezone(zone)
     return Declaration(categories, str(latest.get("messageId")), local) if categories else None
-
-
-def _bought(conn: Connection, client_id: str, *, at: datetime) -> frozenset[str]:
-    rows = gateway.read(conn, readers.PURCHASES, [client_id], at=at).get(client_id, [])
-    bought: set[str] = set()
-    for e in rows:
-        if e.get("event") != "Order Completed":
-            continue
-        props = e.get("properties") or {}
-        lines = props.get("products")
-        for line in lines if isinstance(lines, list) else [props]:
-            pid = line.get("product_id") if isinstance(line, Mapping) else None
-            if isinstance(pid, str):
-                bought.add(pid)
-    return frozenset(bought)
 
 
 def market_signals(conn: Connection, *, at: datetime) -> dict[str, Signals]:

@@ -133,6 +133,16 @@ def test_from_l2_what_the_client_bought_is_not_offered_again(shop: Engine) -> No
     assert {c for i in digest.items for c in i.reason.data_categories} == {"declared_categories", "purchase_history"}
 
 
+def test_withdrawing_purchase_history_keeps_l2_but_stops_reading_what_was_bought(shop: Engine) -> None:
+    store(shop, [consent_message(at="2026-02-02T12:00:00-05:00", level="L2", off=("purchase_history",),
+                                 userId="ada")])
+    with shop.connect() as conn:
+        digest = service.compose_digest(conn, client_of(shop, "ada"), WEEK6, week=6)
+    assert digest is not None and digest.level == "L2"
+    assert "KN-1" in [i.product_id for i in digest.items]  # her order is no longer read, so not excluded
+    assert not [i for i in digest.items if "purchase_history" in i.reason.data_categories]
+
+
 def test_a_cleared_declaration_leaves_nothing_to_send(shop: Engine) -> None:
     store(shop, [{"type": "identify", "userId": "bo", "messageId": "bo-clears", "timestamp": "2026-02-01T10:00:00Z",
                   "traits": {"declared_categories": None}}])
