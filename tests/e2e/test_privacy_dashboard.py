@@ -18,12 +18,16 @@ import pytest
 
 from e2e.e2e_live import LiveApi
 from helpers import consent_message
+from l3_factory import ARCHIVE, CATALOGUE, SEND, ZONE, identity, noor_rows
 from maison.access.auth import issue_token
 from maison.consent import service as consent
+from maison.consent.purposes import PURPOSES
 from maison.core.settings import IngestSettings, Settings
 from maison.identity.service import find_client
 from maison.ingest.service import ingest
+from maison.personalize import derived
 from maison.privacy import decisions
+from personalize_factory import inputs
 
 pytestmark = pytest.mark.e2e
 
@@ -194,3 +198,42 @@ def test_a_client_deletes_their_data_after_one_confirmation(
     with live_api.engine.connect() as conn, pytest.raises(Exception, match="no client"):
         find_client(conn, "u-dash")
     assert cookies == [] and visit.tracking() == [] and visit.foreign(live_api.url) == []
+
+
+def test_a_client_reads_which_collection_her_engagement_opened_and_that_it_changes_no_price(
+    live_api: LiveApi, settings: Settings, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    client_id, token = seed_client(live_api, settings)
+    history = inputs(noor_rows(), CATALOGUE, at=SEND, zone=ZONE, level="L3", allowed=sorted(PURPOSES)).history
+    assert history is not None
+    [grant] = identity(history).access  # opened by a trajectory that deepened and turned vintage-inspired
+    with live_api.engine.begin() as conn:
+        derived.record(conn, client_id, kind=derived.COLLECTION_ACCESS, as_of=SEND, model_version="l3-e2e",
+                       payload=grant.to_payload(), data_categories=grant.data_categories)
+    visit = Visit(browser)
+    page = visit.page
+    try:
+        page.goto(f"{live_api.url}/privacy?token={token}")
+        collections = page.locator("#collections")
+        expect(collections.get_by_role("heading", level=2)).to_have_text("Collections opened to you")
+        opened = collections.locator(".collection")
+        expect(opened).to_have_count(1)
+        expect(opened.locator(".unlocks")).to_have_text(
+            f"Pieces from the {ARCHIVE} may now be suggested to you."
+        )
+        expect(opened.locator(".direction")).to_contain_text(
+            f"turned towards {grant.signature_tag} pieces, the character of this collection"
+        )
+        expect(opened.locator(".collection-reason")).to_contain_text("Opened from your taste trajectory")
+        expect(opened.locator(".price-note")).to_have_text(
+            "No price benefit: every piece of it is offered at its catalogue price, the same for everyone."
+        )
+        expect(opened).to_contain_text("How your taste evolves")
+        assert opened.is_visible()
+        cookies = visit.context.cookies()
+    finally:
+        visit.close()
+    assert cookies == [] and visit.errors == []
+    assert visit.tracking() == [] and visit.foreign(live_api.url) == []

@@ -82,6 +82,10 @@ class PersonalizeSettings(BaseModel):
     values_min_confidence: float = Field(
         0.35, description="Confidence (0-1) from which an inferred value is stated and used."
     )
+    pick_rest_weeks: int = Field(
+        4, ge=0, description="Weeks a piece suggested in a client's L3 (identity-predictive) section rests before it "
+        "may be suggested to them again, unless they viewed or saved it since (0: picks may repeat every week).",
+    )
 
 
 class Settings(BaseSettings):

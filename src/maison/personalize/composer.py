@@ -10,7 +10,7 @@ listed by an item or a notice only if the client's consent allowed it at the sen
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from maison.personalize.curation import CurationPolicy, curate
 from maison.personalize.entities import Digest, Evidence, Item, Notice, Reason, Section, SendTime
 from maison.personalize.history import ClientHistory
 from maison.personalize.l3_inputs import IdentityInputs
+from maison.personalize.repeats import DEFAULT_REST_WEEKS, SentPick
 from maison.personalize.top_sellers import Signals, choose_label, label_name, top_sellers
 
 DECLARED = "declared_categories"
@@ -57,13 +58,16 @@ class DigestInputs:
     content_pages: Sequence[ContentPage] = ()
     curation: CurationPolicy = field(default_factory=CurationPolicy)  # brand safety beyond L1 (per maison)
     identity: IdentityInputs | None = None  # at L3: trajectory, inferred values, collection access, cohort
+    sent_picks: tuple[SentPick, ...] = ()  # at L3: pieces earlier digests' L3 sections sent (audit, before the send)
+    pick_rest_weeks: int = DEFAULT_REST_WEEKS  # a sent L3 piece rests this many weeks (`repeats`; per maison)
+    shown: frozenset[str] = frozenset()  # set by `compose`: products the sections built before hold
 
 
 def compose(inputs: DigestInputs) -> Digest | None:
     """The digest, or None when there is nothing the client's consent lets us say."""
     sections = top_seller_sections(inputs)
     for build in _builders(inputs.level):
-        sections.extend(build(inputs))
+        sections.extend(build(replace(inputs, shown=frozenset(i.product_id for s in sections for i in s.items))))
     sections = curate(sections, {p.product_id: p for p in inputs.products}, inputs.curation)
     if not sections:
         return None

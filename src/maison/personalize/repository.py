@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from maison.core.schema import decisions
+from maison.personalize.repeats import SentPick
 from maison.privacy import decisions as audit
 
 DIGEST = "digest"
@@ -42,3 +43,19 @@ def recorded_digests(conn: Connection, client_id: str) -> list[dict[str, Any]]:
         .order_by(decisions.c.decided_at, decisions.c.id)
     )
     return [dict(r.output) for r in rows]
+
+
+def sent_picks(conn: Connection, client_id: str, *, section: str, start: datetime, end: datetime) -> list[SentPick]:
+    """The products sent in `section` of the client's digests recorded with a send instant in
+    `[start, end)`, each with that instant (read from the per-item reasons of the audit)."""
+    rows = conn.execute(
+        select(decisions.c.decided_at, decisions.c.reasons)
+        .where(decisions.c.client_id == client_id, decisions.c.kind == DIGEST,
+               decisions.c.decided_at >= start, decisions.c.decided_at < end)
+        .order_by(decisions.c.decided_at, decisions.c.id)
+    )
+    return [
+        SentPick(str(r["product_id"]), row.decided_at)
+        for row in rows for r in (row.reasons if isinstance(row.reasons, list) else [])
+        if isinstance(r, dict) and r.get("section") == section and isinstance(r.get("product_id"), str)
+    ]

@@ -31,13 +31,15 @@ from maison.consent.entities import ConsentState, Use
 from maison.consent.purposes import LEVELS, PURPOSES
 from maison.consent.rules import usable
 from maison.core.clock import parse_instant
+from maison.core.settings import get_settings
 from maison.identity import repository as identity_repo
 from maison.personalize import cohort as cohorts
-from maison.personalize import history, l3, readers
+from maison.personalize import history, l3, readers, repeats
 from maison.personalize import repository as repo
 from maison.personalize.composer import Declaration, DigestInputs, compose
 from maison.personalize.entities import Digest, SendTime, money
 from maison.personalize.exceptions import InvalidWeek, NoDigest
+from maison.personalize.sections import identity_predictive
 from maison.personalize.send_time import (
     SendTimePolicy,
     clientele_prior,
@@ -146,10 +148,20 @@ def _compose(
         content_pages=catalog.list_content_pages(conn),
     )
     if state.level == "L3":
+        rest = get_settings().personalize.pick_rest_weeks
         inputs = replace(inputs, identity=l3.load(
             conn, client_id, at=at, allowed=allowed, history=inputs.history, products=inputs.products,
-            pages=inputs.content_pages))
+            pages=inputs.content_pages), sent_picks=sent_picks(conn, client_id, at=at, weeks=rest),
+            pick_rest_weeks=rest)
     return compose(inputs), send, inputs
+
+
+def sent_picks(conn: Connection, client_id: str, *, at: datetime, weeks: int) -> tuple[repeats.SentPick, ...]:
+    """Pieces earlier digests sent in their L3 section that may still rest at `at` (recorded before it)."""
+    if weeks <= 0:
+        return ()
+    return tuple(repo.sent_picks(conn, client_id, section=identity_predictive.KIND,
+                                 start=repeats.lookback(at, weeks), end=at))
 
 
 def _beyond_l1(state: ConsentState) -> bool:

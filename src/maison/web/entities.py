@@ -80,9 +80,22 @@ class DecisionRow:
 
 
 @dataclass(frozen=True, slots=True)
+class CollectionRow:
+    """A restricted collection opened to the client, told in words: what, when, why, and the price."""
+
+    collection: str
+    opened: str | None
+    direction: str | None  # the tag the client's engagement turned towards (the collection's character)
+    reason: str  # the recorded reason, without its price sentence (shown on its own)
+    price: str
+    categories: list[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Dashboard:
     level: str
     levels: list[LevelSection]
     controls: list[Control]
     decisions: list[DecisionRow]
     has_record: bool
+    collections: list[CollectionRow] = field(default_factory=list)

@@ -16,8 +16,17 @@ from typing import Any, Final
 from maison.consent.entities import ConsentState, Use
 from maison.consent.purposes import DERIVED, LEVEL_OF, LEVELS, OBSERVED, PURPOSES
 from maison.consent.rules import may
+from maison.personalize.collection_access import NO_PRICE_BENEFIT as RECORDED_PRICE_SENTENCE
 from maison.privacy.rules import LEVEL_TEXT, settings_view
-from maison.web.entities import Change, Control, Dashboard, DecisionRow, LevelSection, PurposeRow
+from maison.web.entities import (
+    Change,
+    CollectionRow,
+    Control,
+    Dashboard,
+    DecisionRow,
+    LevelSection,
+    PurposeRow,
+)
 from maison.web.exceptions import FormRejected, InvalidForm
 
 # A rendered form stays valid this long; after it the client reloads the page (no data lost).
@@ -73,6 +82,10 @@ DECISION_KIND: Final[Mapping[str, str]] = {
     "score": "Score",
     "message": "Message",
 }
+NO_PRICE_BENEFIT: Final = (
+    "No price benefit: every piece of it is offered at its catalogue price, the same for everyone."
+)
+PRICE_BENEFIT_RECORDED: Final = "This access was recorded with a price benefit."
 _TRUE, _FALSE = "true", "false"
 
 
@@ -195,10 +208,44 @@ def decision_row(decision: Mapping[str, Any]) -> DecisionRow:
     )
 
 
+def collection_rows(grants: Sequence[Any]) -> list[CollectionRow]:
+    """The collections opened to the client, in words, from the settings document's
+    `collection_access_reasons` (oldest first; a collection once, at its first opening).
+
+    The recorded reason tells the depth and direction of engagement that opened it; its price
+    sentence is shown on its own line, from the recorded `price_benefit` flag.
+    """
+    rows: list[CollectionRow] = []
+    for grant in grants:
+        if not isinstance(grant, Mapping) or not isinstance(grant.get("collection"), str):
+            continue
+        if grant["collection"] in {r.collection for r in rows}:
+            continue
+        tag = grant.get("signature_tag")
+        rows.append(
+            CollectionRow(
+                collection=grant["collection"],
+                opened=format_instant(grant.get("granted_at")),
+                direction=tag if isinstance(tag, str) and tag else None,
+                reason=str(grant.get("reason") or "").replace(RECORDED_PRICE_SENTENCE, "").strip(),
+                price=PRICE_BENEFIT_RECORDED if grant.get("price_benefit") is True else NO_PRICE_BENEFIT,
+                categories=[PURPOSE_LABEL.get(c, c) for c in grant.get("data_categories") or []],
+            )
+        )
+    return rows
+
+
 def dashboard(
-    state: ConsentState, decisions: Sequence[Mapping[str, Any]], *, renewal: Sequence[str] = ()
+    state: ConsentState,
+    decisions: Sequence[Mapping[str, Any]],
+    *,
+    renewal: Sequence[str] = (),
+    collection_access: Sequence[Any] = (),
 ) -> Dashboard:
-    """Everything the dashboard shows, from the same settings view the API serves."""
+    """Everything the dashboard shows, from the same settings view the API serves.
+
+    `collection_access` is that view's `collection_access_reasons` (the recorded grants).
+    """
     view = settings_view(state)
     rows = [
         PurposeRow(
@@ -241,6 +288,7 @@ def dashboard(
         controls=controls,
         decisions=[decision_row(d) for d in decisions],
         has_record=state.has_record,
+        collections=collection_rows(collection_access),
     )
 
 

@@ -12,7 +12,6 @@ from maison.identity.exceptions import UnknownClient
 from maison.identity.service import find_client
 from maison.privacy import decisions
 from maison.privacy import service as privacy
-from maison.privacy.rules import needs_renewal
 from maison.web.entities import Change, Dashboard
 from maison.web.exceptions import NoDataForLink
 from maison.web.rules import dashboard
@@ -30,10 +29,13 @@ def client_of(conn: Connection, token_client_id: str) -> str:
 
 
 def load(conn: Connection, client_id: str) -> Dashboard:
+    """The dashboard now: consent state, the settings document the API serves (renewals, collection
+    access), recent decisions."""
     state = consent.state(conn, client_id)
-    renewal = needs_renewal(state, privacy.latest_notice_per_purpose(conn))
+    settings = privacy.settings(conn, client_id)
     recent = decisions.for_client(conn, client_id, limit=RECENT_DECISIONS)
-    return dashboard(state, recent, renewal=renewal)
+    return dashboard(state, recent, renewal=settings["needs_renewal"],
+                     collection_access=settings["collection_access_reasons"])
 
 
 def apply(conn: Connection, client_id: str, change: Change, *, now: datetime) -> None:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from helpers import ALL_PURPOSES, consent_message
+from l3_factory import ARCHIVE, CATALOGUE, SEND, ZONE, identity, noor_rows
 from maison.access.auth import issue_token
 from maison.consent import service as consent
 from maison.consent.purposes import DESCRIPTIONS
@@ -20,9 +21,14 @@ from maison.core.settings import IngestSettings
 from maison.identity.exceptions import UnknownClient
 from maison.identity.service import find_client
 from maison.ingest.service import ingest
+from maison.personalize import derived
+from maison.personalize.collection_access import Access
+from maison.personalize.wording import has_discount_language
 from maison.privacy import decisions
+from maison.privacy import service as privacy
 from maison.privacy.rules import LEVEL_TEXT
 from maison.web.rules import sign_form
+from personalize_factory import inputs
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 FORM = re.compile(r'name="form" value="([^"]+)"')
@@ -127,6 +133,43 @@ def test_recorded_decisions_show_with_their_reasons_and_data_categories(client, 
     assert "You declared Knitwear." in section and "You viewed KN-1 twice this week." in section
     assert "Data used: Browsing, Interests you declared" in section
     assert "No automated decisions" not in section
+
+
+def grant_from_a_turning_taste(engine, client_id: str) -> Access:  # type: ignore[no-untyped-def]
+    """A collection grant as the L3 digest job records it, opened by a real trajectory (Noor's, whose
+    browsing deepened and turned towards vintage-inspired pieces: the Archive Collection's character)."""
+    history = inputs(noor_rows(), CATALOGUE, at=SEND, zone=ZONE, level="L3", allowed=sorted(ALL_PURPOSES)).history
+    assert history is not None
+    [grant] = identity(history).access
+    with engine.begin() as conn:
+        derived.record(conn, client_id, kind=derived.COLLECTION_ACCESS, as_of=SEND, model_version="l3-test",
+                       payload=grant.to_payload(), data_categories=grant.data_categories)
+    return grant
+
+
+def test_the_collections_her_engagement_opened_are_shown_in_words_with_no_price_benefit(
+    client, engine, settings
+):  # type: ignore[no-untyped-def]
+    client_id = seed(engine, level="L3")
+    token = token_for(settings, client_id)
+    before = client.get("/privacy", params={"token": token}).text.split('id="collections"')[1].split("</section>")[0]
+    assert "No collection has been opened to you." in before and "never from what you spend" in before
+
+    grant = grant_from_a_turning_taste(engine, client_id)
+    html = client.get("/privacy", params={"token": token}).text
+    section = html.split('id="collections"')[1].split("</section>")[0]
+    with engine.connect() as conn:
+        opened = privacy.settings(conn, client_id)["collection_access"]
+    assert opened == [ARCHIVE] and re.findall(r'data-collection="([^"]+)"', section) == opened
+    assert "Pieces from the Archive Collection may now be suggested to you." in section
+    assert "opened 3 March 2026, 14:00 UTC" in section
+    assert f"turned towards {grant.signature_tag} pieces, the character of this collection" in section
+    assert "Opened from your taste trajectory" in section and "month 1" in section and "month 2" in section
+    assert section.count("price benefit") == 1 and "No price benefit" in section  # said once, plainly
+    assert "Data used: " in section and "How your taste evolves" in section and "Browsing" in section
+    text = re.sub(r"<[^>]+>", " ", section)
+    assert not has_discount_language(text)
+    assert "No collection has been opened" not in section
 
 
 @pytest.mark.parametrize(

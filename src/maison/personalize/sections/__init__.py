@@ -3,8 +3,10 @@
 A builder takes the composer's `DigestInputs` (the client's usable history, the catalogue,
 market signals, ...) and returns the sections it can justify, possibly none. The composer runs
 the builders of the client's level in the order listed here, then curates the whole selection
-(no product twice, brand-safety rules). A builder must list, on every item, exactly the
-purposes its reason relies on, and only purposes in `inputs.allowed`.
+(no product twice, brand-safety rules); `inputs.shown` holds the products of the sections built
+before, for a builder that would rather pick something else than lose a slot to curation. A
+builder must list, on every item, exactly the purposes its reason relies on, and only purposes
+in `inputs.allowed`.
 """
 
 from __future__ import annotations

@@ -14,8 +14,11 @@ Five pickers run in order over one pool, each taking pieces the ones before did 
 5. **Aesthetics and values**: pieces carrying an aesthetic tag she favours and at least two of
    her inferred values; with values inference off, aesthetics and catalogue facts only.
 
-The pool: in stock online, launched, not bought, and access-restricted only when the client
-has been granted the collection (`IdentityInputs.collections`). Every item lists exactly the
+The pool: in stock online, launched, not bought, not resting (sent in this section in the last
+`DigestInputs.pick_rest_weeks` weeks and not viewed or saved since: `personalize.repeats`), not
+already in an earlier section of the digest (curation would drop it, leaving a picker's slot
+empty), and access-restricted only when the client has been granted the collection
+(`IdentityInputs.collections`). Every item lists exactly the
 purposes its reason used, each one allowed at the send instant; non-exploratory items point to
 her own events. Which tags are aesthetic or value tags, and which categories are "lifestyle",
 is the maison's `Vocabulary`: nothing here names a tag, a category or a product.
@@ -33,6 +36,7 @@ from maison.catalog.entities import Product
 from maison.personalize.entities import Item, Reason, Section
 from maison.personalize.history import ClientHistory, Moment
 from maison.personalize.l3_inputs import IdentityInputs
+from maison.personalize.repeats import resting
 from maison.personalize.sections.common import is_new_arrival, item, listing, reason
 from maison.personalize.trajectory import MonthSummary, percent, rising_tags
 from maison.personalize.values import InferredValue
@@ -83,7 +87,9 @@ def _context(inputs: DigestInputs) -> Context | None:
         return None
     at = inputs.send.send_at
     bought = history.bought() | (inputs.bought or frozenset())
-    pool = tuple(p for p in inputs.products if _offerable(p, at=at, bought=bought, open_to=identity.collections))
+    held = resting(inputs.sent_picks, history, at=at, weeks=inputs.pick_rest_weeks) | inputs.shown
+    pool = tuple(p for p in inputs.products if p.product_id not in held
+                 and _offerable(p, at=at, bought=bought, open_to=identity.collections))
     views = history.product_views()
     by_id = {p.product_id: p for p in inputs.products}
     viewed = frozenset(str(v.product_id) for v in views)

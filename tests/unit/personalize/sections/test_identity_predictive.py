@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import timedelta
 
 from l3_factory import ARCHIVE, CATALOGUE, SEND, ZONE, at, identity, noor_rows
 from maison.consent.purposes import PURPOSES
 from maison.personalize.composer import DigestInputs
 from maison.personalize.entities import Item
 from maison.personalize.l3_inputs import CohortAffinity
+from maison.personalize.repeats import SentPick
 from maison.personalize.sections.identity_predictive import build
 from maison.personalize.wording import has_discount_language
-from personalize_factory import inputs, track
+from personalize_factory import inputs, product, track
 
 ALL = frozenset(PURPOSES)
 VALUE_CLAIM = re.compile(r"\byou value\b|\byour values\b|values inferred|values your", re.IGNORECASE)
@@ -106,3 +108,42 @@ def test_with_values_inference_off_nothing_claims_to_know_her_values() -> None:
 
 def test_no_section_without_the_taste_trajectory() -> None:
     assert section_for(allowed=ALL - {"taste_trajectory"})[0] == []
+
+
+# ---------------------------------------------------------------- not the same pieces every week
+
+
+def with_earlier(found: DigestInputs, *, sent: tuple[str, ...] = (), shown: frozenset[str] = frozenset(),
+                 weeks: int = 4) -> dict[str, Item]:
+    """Her L3 picks when the digest a week before sent `sent` and earlier sections hold `shown`."""
+    picks = tuple(SentPick(pid, SEND - timedelta(weeks=1)) for pid in sent)
+    sections = build(replace(found, sent_picks=picks, pick_rest_weeks=weeks, shown=shown))
+    return {i.product_id: i for s in sections for i in s.items}
+
+
+def test_a_piece_sent_last_week_is_not_offered_again_and_the_picker_takes_the_next_one() -> None:
+    _, found = section_for()
+    before = with_earlier(found)
+    assert {"T-5", "H-1"} <= set(before)
+    after = with_earlier(found, sent=("T-5", "H-1"))
+    assert not {"T-5", "H-1"} & set(after)
+    assert any(i.exploratory and "exploratory" in i.reason.text for i in after.values())
+    assert with_earlier(found, sent=("T-5", "H-1"), weeks=0).keys() == before.keys()  # a maison that allows repeats
+
+
+def test_a_piece_she_viewed_since_it_was_sent_may_be_offered_again() -> None:
+    seen = track("Product Viewed", SEND - timedelta(days=3), product_id="H-1", dwell_seconds=40)
+    _, found = section_for([*noor_rows(), seen])
+    assert "H-1" in with_earlier(found, sent=("H-1",))
+
+
+def test_a_piece_an_earlier_section_shows_leaves_its_slot_to_another() -> None:
+    catalogue = [*CATALOGUE, product("H-4", "Home", subcategory="Ceramics", tags=("vintage-inspired",),
+                                     maker="pottery, Stoke")]
+    _, found = section_for()
+    found = replace(found, products=catalogue)
+    beyond = {pid for pid, i in with_earlier(found).items() if i.reason.text.startswith("Beyond your wardrobe")}
+    assert beyond == {"H-1", "H-2"}
+    shown = {pid for pid, i in with_earlier(found, shown=frozenset({"H-1"})).items()
+             if i.reason.text.startswith("Beyond your wardrobe")}
+    assert shown == {"H-2", "H-4"}  # two pieces beyond the wardrobe still, none of them shown twice
