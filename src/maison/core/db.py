@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 T = TypeVar("T")
 
@@ -153,24 +153,40 @@ class _WriteTurns:
 
 
 _DEADLOCK = "40P01"
+_UNIQUE_VIOLATION = "23505"
+# Unique constraints whose violation means "a concurrent transaction stored this meanwhile":
+# the writer checked the key was absent, so running its transaction again finds it instead.
+RETRYABLE_UNIQUE = frozenset({"uq_events_source_message"})
 _TRANSACTION_ATTEMPTS = 3
+
+
+def _retryable(exc: Exception) -> bool:
+    # Through SQLAlchemy the driver's error is wrapped; a COPY (`insert_rows`) raises it bare.
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    state = getattr(orig, "sqlstate", None)
+    if state == _DEADLOCK:
+        return True
+    diag = getattr(orig, "diag", None)
+    return state == _UNIQUE_VIOLATION and getattr(diag, "constraint_name", None) in RETRYABLE_UNIQUE
 
 
 def in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
     """Run `work` in one transaction, again (up to three times) if PostgreSQL chose it as a
-    deadlock victim.
+    deadlock victim, or if a concurrent writer stored a row it had just found absent.
 
     Writers of the identity graph lock what they touch in one ordered step, but a lock needed
     because a concurrent writer re-linked the same people in between is taken later, so a
-    cycle remains possible in that rare case. The victim was rolled back whole: nothing of it
-    was stored or acknowledged, so running it again is safe, and better than a 500.
+    cycle remains possible in that rare case. Events are checked for duplicates, then copied
+    in without a conflict clause (`insert_new_rows`): a retry racing its original makes the
+    later one fail. In both cases the victim was rolled back whole: nothing of it was stored
+    or acknowledged, so running it again is safe, and better than a 500.
     """
     for attempt in range(1, _TRANSACTION_ATTEMPTS + 1):
         try:
             with engine.begin() as conn:
                 return work(conn)
-        except OperationalError as exc:
-            if getattr(exc.orig, "sqlstate", None) != _DEADLOCK or attempt == _TRANSACTION_ATTEMPTS:
+        except Exception as exc:
+            if not _retryable(exc) or attempt == _TRANSACTION_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select, update
 
-from maison.core.dialect import insert_ignoring_conflicts, is_one_of, value_chunks
+from maison.core.dialect import insert_rows, is_one_of, lookup_keys, value_chunks
 from maison.core.schema import CLIENT_KEYED, clients, events, identities, identity_merges
 from maison.identity.rules import USER, event_owner_identifier
 
@@ -23,20 +23,9 @@ def new_client_id() -> str:
 
 
 def owners(conn: Connection, idents: Iterable[Identifier]) -> dict[Identifier, str]:
-    """Current client of each known identifier (identifiers always sit on a canonical client).
-
-    Asked as `(kind = k AND value IN (...)) OR ...`, which probes the primary key for each kind:
-    a `(kind, value) IN (VALUES ...)` row-value list made SQLite scan the whole table.
-    """
-    found: dict[Identifier, str] = {}
-    for chunk in value_chunks(conn, sorted(set(idents))):
-        by_kind: dict[str, list[str]] = defaultdict(list)
-        for kind, value in chunk:
-            by_kind[kind].append(value)
-        per_kind = (and_(identities.c.kind == k, is_one_of(conn, identities.c.value, v)) for k, v in by_kind.items())
-        rows = conn.execute(select(identities.c.kind, identities.c.value, identities.c.client_id).where(or_(*per_kind)))
-        found.update(((kind, value), client_id) for kind, value, client_id in rows)
-    return found
+    """Current client of each known identifier (identifiers always sit on a canonical client),
+    probed on the primary key (kind, value) by `lookup_keys`."""
+    return lookup_keys(conn, identities, ("kind", "value"), sorted(set(idents)), value="client_id")  # type: ignore[return-value]
 
 
 def users_of(conn: Connection, client_ids: Iterable[str]) -> dict[str, frozenset[str]]:
@@ -69,18 +58,21 @@ def identifiers_of_client(conn: Connection, client_id: str) -> list[Identifier]:
 
 
 def create_clients(conn: Connection, ids: Sequence[str], now: datetime) -> None:
-    if ids:
-        conn.execute(clients.insert(), [{"id": i, "created_at": now} for i in ids])
+    insert_rows(conn, clients, ("id", "created_at"), [(i, now) for i in ids])
 
 
 def attach(
     conn: Connection, links: Sequence[tuple[Identifier, str]], now: datetime, message_ids: dict[Identifier, str]
 ) -> None:
-    rows = [
-        {"kind": k, "value": v, "client_id": c, "linked_at": now, "message_id": message_ids.get((k, v))}
-        for (k, v), c in links
-    ]
-    insert_ignoring_conflicts(conn, identities, rows, index=("kind", "value"))
+    """Link identifiers nobody owns to clients (an identifier named twice is linked once).
+
+    A plain insert, not one that skips conflicts: the caller holds every unowned identifier
+    it links exclusively (PostgreSQL) or is the only writer (SQLite), so an identifier owned
+    meanwhile would be a bug to surface, not a row to drop silently.
+    """
+    first = dict(reversed(links))  # the first client named for each identifier
+    rows = [(k, v, first[(k, v)], now, message_ids.get((k, v))) for (k, v) in dict.fromkeys(i for i, _ in links)]
+    insert_rows(conn, identities, ("kind", "value", "client_id", "linked_at", "message_id"), rows)
 
 
 def canonical(conn: Connection, client_id: str) -> str | None:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from maison.core.dialect import lock_identity_graph, lock_identity_keys
+from maison.core.dialect import MOST_KEY_LOCKS, lock_identity_graph, lock_identity_keys
 from maison.core.schema import clients
 from maison.identity import repository as repo
 from maison.identity.exceptions import MergeNotUndoable, UnknownClient
@@ -129,6 +129,7 @@ def lock_batch(
 
 _MAX_LOCK_ROUNDS = 5
 _HELD = "maison_identity_locks"
+_WHOLE_GRAPH = "graph"  # a held name no key lock can have (they are "identifier:…" or "client:…")
 
 
 def _held(conn: Connection) -> tuple[set[str], set[str]]:
@@ -149,6 +150,14 @@ def _lock_and_reread(
     the lock; an owner read made while every lock it needs was held is used as it is.
     """
     held_x, held_s = _held(conn)
+    if _WHOLE_GRAPH in held_x:
+        return owner  # read while no one else may write the graph
+    if not held_x and not held_s and _lock_count(wanted, owner) > MOST_KEY_LOCKS:
+        # `lock_identity_keys` would take the whole graph anyway (a bulk import chunk): take it
+        # now, without working out thousands of lock names first.
+        lock_identity_graph(conn)
+        held_x.add(_WHOLE_GRAPH)
+        return repo.owners(conn, wanted)
     for round_ in range(_MAX_LOCK_ROUNDS):
         exclusive, shared = lock_names(batch, owner)
         missing_x, missing_s = exclusive - held_x, shared - held_x - held_s
@@ -161,6 +170,12 @@ def _lock_and_reread(
     # Owners kept moving under us (a storm of merges): take the whole graph instead.
     lock_identity_graph(conn)
     return repo.owners(conn, wanted)
+
+
+def _lock_count(wanted: set[Identifier], owner: Mapping[Identifier, str]) -> int:
+    """How many lock names `lock_names` gives: one per unowned identifier, one per client reached."""
+    clients_reached = {owner[i] for i in wanted if i in owner}
+    return len(wanted) - sum(1 for i in wanted if i in owner) + len(clients_reached)
 
 
 def _alias_previous(event: Event) -> list[Identifier]:

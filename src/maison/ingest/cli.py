@@ -14,13 +14,15 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from rich.table import Table
+from sqlalchemy import Connection
 
 from maison.core.clock import utcnow
-from maison.core.db import reading
+from maison.core.db import in_transaction, reading
 from maison.core.errors import InvalidFile
 from maison.core.runtime import cli_errors, open_store, out
 from maison.core.settings import get_settings
 from maison.ingest import repository, service
+from maison.ingest.entities import IngestResult
 from maison.ingest.importer import import_file
 
 app = typer.Typer(no_args_is_help=True)
@@ -95,18 +97,20 @@ def quarantine_replay(
 ) -> None:
     """Replay quarantined messages, optionally after fixing one; still-invalid ones stay quarantined."""
     engine = open_store()
-    with engine.begin() as conn:
-        if not ids:
-            ids = [r["id"] for r in repository.list_quarantine(conn, limit=100_000)]
+
+    def replay(conn: Connection) -> tuple[IngestResult, list[int]]:
+        wanted = ids or [r["id"] for r in repository.list_quarantine(conn, limit=100_000)]
         if fix is not None:
-            if len(ids) != 1:
+            if len(wanted) != 1:
                 raise InvalidFile("--fix needs exactly one quarantine id")
             try:
                 message = json.loads(fix.read_text())
             except (OSError, ValueError) as exc:
                 raise InvalidFile(f"{fix} is not a readable JSON file: {exc}") from None
-            repository.replace_quarantined_message(conn, ids[0], message)
-        result, done = service.replay_quarantined(conn, ids, limits=get_settings().ingest, now=utcnow())
+            repository.replace_quarantined_message(conn, wanted[0], message)
+        return service.replay_quarantined(conn, wanted, limits=get_settings().ingest, now=utcnow())
+
+    result, done = in_transaction(engine, replay)
     out.print(f"replayed {len(done)}: {result.accepted} stored, {result.duplicates} duplicates")
     for rej in result.rejected:
         out.print(f"  still invalid: quarantine id {rej.index}: {rej.field}: {rej.reason}")

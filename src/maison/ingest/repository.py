@@ -8,49 +8,46 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from maison.core.dialect import insert_ignoring_conflicts, is_one_of, value_chunks
+from maison.core.dialect import insert_new_rows, lookup_keys
 from maison.core.schema import events, quarantine
 from maison.ingest.entities import Event, Rejection
 
 
 def existing_message_ids(conn: Connection, source: str, message_ids: Iterable[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in value_chunks(conn, sorted(set(message_ids))):
-        rows = conn.execute(
-            select(events.c.message_id).where(events.c.source == source, is_one_of(conn, events.c.message_id, chunk))
-        )
-        found.update(r[0] for r in rows)
-    return found
+    """The messageIds of this source already stored (probed on the unique index, `lookup_keys`)."""
+    keys = [(m,) for m in sorted(set(message_ids))]
+    found = lookup_keys(conn, events, ("message_id",), keys, value="id", where=(events.c.source == source,))
+    return {k[0] for k in found}
+
+
+EVENT_COLUMNS = (
+    "source", "message_id", "client_id", "type", "event", "user_id", "anonymous_id", "timestamp",
+    "utc_offset_minutes", "received_at", "data_category", "channel", "timezone", "product_id",
+    "dwell_seconds", "order_id", "revenue", "currency", "store_id", "raw",
+)
+
+
+def event_values(event: Event, *, source: str, client_id: str) -> tuple[Any, ...]:
+    """One stored event as a row in `EVENT_COLUMNS` order: the typed columns and the raw message."""
+    return (
+        source, event.message_id, client_id, event.type, event.event, event.user_id, event.anonymous_id,
+        event.timestamp, event.utc_offset_minutes, event.received_at, event.data_category, event.channel,
+        event.timezone, event.product_id, event.dwell_seconds, event.order_id, event.revenue, event.currency,
+        event.store_id, event.raw,
+    )
 
 
 def event_row(event: Event, *, source: str, client_id: str) -> dict[str, Any]:
-    return {
-        "source": source,
-        "message_id": event.message_id,
-        "client_id": client_id,
-        "type": event.type,
-        "event": event.event,
-        "user_id": event.user_id,
-        "anonymous_id": event.anonymous_id,
-        "timestamp": event.timestamp,
-        "utc_offset_minutes": event.utc_offset_minutes,
-        "received_at": event.received_at,
-        "data_category": event.data_category,
-        "channel": event.channel,
-        "timezone": event.timezone,
-        "product_id": event.product_id,
-        "dwell_seconds": event.dwell_seconds,
-        "order_id": event.order_id,
-        "revenue": event.revenue,
-        "currency": event.currency,
-        "store_id": event.store_id,
-        "raw": event.raw,
-    }
+    return dict(zip(EVENT_COLUMNS, event_values(event, source=source, client_id=client_id), strict=True))
 
 
-def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    # ON CONFLICT guards against a concurrent request storing the same messageId meanwhile.
-    insert_ignoring_conflicts(conn, events, rows, index=("source", "message_id"))
+def insert_events(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Store new events (rows from `event_values`), checked absent by `existing_message_ids`.
+
+    A concurrent request storing the same messageId meanwhile makes the transaction run again
+    (`insert_new_rows`), after which the check counts it as a duplicate.
+    """
+    insert_new_rows(conn, events, EVENT_COLUMNS, rows, unique="uq_events_source_message")
 
 
 def quarantine_messages(

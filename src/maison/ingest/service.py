@@ -74,7 +74,8 @@ def store(
     if new_events:
         key = suppression_key if suppression_key is not None else get_settings().suppression_key()
         admitted = gate.admit(conn, new_events, now=received_at, suppression_key=key)
-        rows = [repo.event_row(e, source=source, client_id=c) for e, c in zip(admitted.events, admitted.clients, strict=True)]
+        pairs = zip(admitted.events, admitted.clients, strict=True)
+        rows = [repo.event_values(e, source=source, client_id=c) for e, c in pairs]
         repo.insert_events(conn, rows)
         result.accepted = len(rows)
         result.dropped = admitted.dropped

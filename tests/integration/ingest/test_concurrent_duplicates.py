@@ -1,0 +1,62 @@
+"""A retry that races its original: the same messageId in two concurrent transactions.
+
+An SDK that timed out re-sends a batch while the server is still storing the first copy. Both
+transactions check the messageId before either commits. The event must be stored once, and
+the second request must get a 200 that counts it as a duplicate, not a 500 (PostgreSQL's
+unique index stops the second copy; the transaction is run again and then sees the first).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from maison.core.db import in_transaction
+from maison.core.schema import events
+from maison.core.settings import IngestSettings
+from maison.ingest.entities import IngestResult
+from maison.ingest.service import ingest
+
+T0 = datetime(2026, 1, 5, 20, 0, tzinfo=UTC)
+
+
+def _order(message_id: str) -> dict[str, object]:
+    # An order is kept without any consent stated, so only dedup decides what is stored.
+    return {"type": "track", "event": "Order Completed", "messageId": message_id, "anonymousId": "a1",
+            "timestamp": T0.isoformat(), "properties": {"order_id": "o1", "total": 120.0}}
+
+
+def _send(conn, *messages) -> IngestResult:  # type: ignore[no-untyped-def]
+    return ingest(conn, list(messages), source="web", received_at=T0 + timedelta(hours=1), limits=IngestSettings())
+
+
+def test_the_same_message_in_two_concurrent_requests_is_stored_once(engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.begin() as conn:  # the client exists already: neither request links anything
+        _send(conn, _order("m0"))
+    results: dict[str, IngestResult] = {}
+    written = threading.Event()
+
+    def original() -> None:
+        with engine.begin() as conn:
+            results["original"] = _send(conn, _order("m1"))
+            written.set()
+            time.sleep(0.5)  # still uncommitted when the retry checks for m1
+
+    def retry() -> None:
+        written.wait(10)
+        results["retry"] = in_transaction(engine, lambda conn: _send(conn, _order("m1"), _order("m2")))
+
+    threads = [threading.Thread(target=original), threading.Thread(target=retry)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+
+    assert results["original"].accepted == 1
+    assert (results["retry"].accepted, results["retry"].duplicates) == (1, 1)  # m2 new, m1 a duplicate
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(events.c.message_id, func.count()).group_by(events.c.message_id)).all())
+    assert stored == {"m0": 1, "m1": 1, "m2": 1}
