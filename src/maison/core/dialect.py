@@ -7,7 +7,21 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import ARRAY, JSON, ColumnElement, Connection, String, Table, any_, bindparam, func, select, text
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    ColumnElement,
+    Connection,
+    String,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import CTE
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -233,8 +247,8 @@ def lookup_keys(
     probed by a correlated subquery, which no plan can turn into a scan; `col = ANY(...)`
     was planned, while a growing store's statistics were not yet gathered, as a scan of the
     index's leading column that filtered all its rows (10 ms a batch at 20,000 events, and
-    growing). SQLite: one `IN` over the last key column per value of the others, which its
-    planner probes, and cheaper to build than a joined table of keys.
+    growing). SQLite: one statement, an `IN` over the last key column per value of the others,
+    which its planner probes, and cheaper to build than a joined table of keys.
     """
     found: dict[tuple[Any, ...], Any] = {}
     wanted = list(dict.fromkeys(keys))
@@ -253,16 +267,16 @@ def lookup_keys(
             )
             found.update((part[n], v) for n, v in conn.execute(select(probe.c.n, hit)) if v is not None)
         return found
-    groups: dict[tuple[Any, ...], list[Any]] = {}
-    for k in wanted:
-        groups.setdefault(k[:-1], []).append(k[-1])
-    for lead, lasts in groups.items():
-        for chunk in value_chunks(conn, lasts):
-            stmt = select(*columns, table.c[value]).where(
-                *where, *[c == v for c, v in zip(columns, lead, strict=False)], is_one_of(conn, columns[-1], chunk)
-            )
-            for row in conn.execute(stmt):
-                found[tuple(row[:-1])] = row[-1]
+    for chunk in value_chunks(conn, wanted):
+        groups: dict[tuple[Any, ...], list[Any]] = {}
+        for k in chunk:
+            groups.setdefault(k[:-1], []).append(k[-1])
+        per_lead = [
+            and_(*[c == v for c, v in zip(columns, lead, strict=False)], is_one_of(conn, columns[-1], lasts))
+            for lead, lasts in groups.items()
+        ]
+        for row in conn.execute(select(*columns, table.c[value]).where(*where, or_(*per_lead))):
+            found[tuple(row[:-1])] = row[-1]
     return found
 
 

@@ -174,7 +174,7 @@ def test_a_profile_read_is_one_lookup_and_three_queries(engine: Engine) -> None:
 
     def count(*args: Any) -> None:
         statement: str = args[2]
-        if statement.lstrip().upper().startswith("SELECT"):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):  # a read, CTE or not
             selects.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)
