@@ -94,16 +94,38 @@ def resolve(
     earlier in this transaction, under those locks, which spares a read; it is ignored for
     aliases, whose previous ids it would not cover.
     """
+    return resolve_keeping(conn, batch, now=now, known=None if known is None else dict(known)).clients
+
+
+@dataclass
+class Resolved:
+    """The clients of a batch's events, and what is known of the graph after its writes.
+
+    `owner` and `users` are None when they are not known to be current for everything they
+    hold; the caller then reads again what it needs.
+    """
+
+    clients: list[str]
+    owner: dict[Identifier, str] | None = None
+    users: dict[str, frozenset[str]] | None = None
+
+
+def resolve_keeping(
+    conn: Connection, batch: Sequence[Event], *, now: datetime, known: dict[Identifier, str] | None
+) -> Resolved:
+    """`resolve`, keeping `known` current: the links and merges it makes are applied to it in
+    place, so a caller that read the owners of more identifiers than this batch's (the ingest
+    gate, before judging the rest of its batch) need not read them again."""
     wanted = {i for e in batch for i in _linked(e)}
-    if known is not None and not any(e.type == "alias" for e in batch):
-        owner = {i: known[i] for i in wanted if i in known}
-    else:
-        owner = repo.owners(conn, wanted)
+    current = known is not None and not any(e.type == "alias" for e in batch)
+    owner = known if known is not None and current else repo.owners(conn, wanted)
     if conn.dialect.name == "postgresql":
-        owner = _lock_and_reread(conn, batch, wanted, owner)
-    if _needs_writes(batch, owner):
-        _apply_links(conn, batch, owner, now=now)
-    return [owner[event_owner_identifier(e.user_id, e.anonymous_id)] for e in batch]
+        locked = _lock_and_reread(conn, batch, wanted, owner)
+        current = current and locked is owner  # read again: it holds only this batch's identifiers
+        owner = locked
+    users = _apply_links(conn, batch, owner, now=now) if _needs_writes(batch, owner) else None
+    clients = [owner[event_owner_identifier(e.user_id, e.anonymous_id)] for e in batch]
+    return Resolved(clients, owner if current else None, users if current else None)
 
 
 def lock_batch(
@@ -208,7 +230,11 @@ class _Pending:
         self.clients, self.links, self.message_ids = [], [], {}
 
 
-def _apply_links(conn: Connection, batch: Sequence[Event], owner: dict[Identifier, str], *, now: datetime) -> None:
+def _apply_links(
+    conn: Connection, batch: Sequence[Event], owner: dict[Identifier, str], *, now: datetime
+) -> dict[str, frozenset[str]]:
+    """Write the batch's links and merges, updating `owner`; returns the userIds of every client
+    `owner` names, as they are after the writes."""
     users = repo.users_of(conn, set(owner.values()))
     pending = _Pending()
     for event in sorted(batch, key=lambda e: (e.timestamp, e.index)):
@@ -231,6 +257,7 @@ def _apply_links(conn: Connection, batch: Sequence[Event], owner: dict[Identifie
                 if ident[0] == USER:
                     users[target] = users.get(target, frozenset()) | {ident[1]}
     pending.flush(conn, now)
+    return users
 
 
 def _alias(

@@ -8,7 +8,7 @@ at the event's own timestamp. Dropped events are counted, never logged with thei
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -42,6 +42,13 @@ def _method(event: Event) -> str:
     return channel if channel in ("web", "app", "store", "associate", "email_link") else "web"
 
 
+def _decides_links(batch: Sequence[Event], owner: Mapping[tuple[str, str], str]) -> bool:
+    """Whether any event's client depends on the userIds clients hold (`plan_links`): only when
+    its identifiers reach a client and are not all that one client's. Steady traffic from
+    known people needs no such read."""
+    return any(len({owner.get(i) for i in e.identifiers}) > 1 for e in batch)
+
+
 def admit(conn: Connection, batch: Sequence[Event], *, now: datetime, suppression_key: bytes) -> Admitted:
     out = Admitted()
     gone = suppressed(conn, suppression_key, {i for e in batch for i in e.identifiers})
@@ -63,7 +70,8 @@ def admit(conn: Connection, batch: Sequence[Event], *, now: datetime, suppressio
     seen = identity_repo.owners(conn, {i for e in live for i in e.identifiers})
     linking = [*first, *(e for e in rest if any(i in seen for i in e.identifiers))]
     owner = identity.lock_batch(conn, linking, known=seen)
-    first_clients = identity.resolve(conn, first, now=now, known=owner) if first else []
+    resolved = identity.resolve_keeping(conn, first, now=now, known=owner) if first else None
+    first_clients = resolved.clients if resolved else []
     entries = []
     for e, client in zip(first, first_clients, strict=True):
         if e.event == "Consent Updated" and e.data_category == CONSENT_RECORD:
@@ -79,9 +87,14 @@ def admit(conn: Connection, batch: Sequence[Event], *, now: datetime, suppressio
     # Phase 2: observed behaviour needs a client who consented at the event's time.
     candidates: list[tuple[Event, str]] = []
     if rest:
-        if first:  # phase 1 may have linked or merged: read the owners again
-            owner = identity_repo.owners(conn, {i for e in rest for i in e.identifiers})
-        users = identity_repo.users_of(conn, set(owner.values()))
+        users = None
+        if resolved is not None:  # phase 1 may have linked or merged
+            if resolved.owner is None:  # not kept current (an alias): read again
+                owner = identity_repo.owners(conn, {i for e in rest for i in e.identifiers})
+            else:  # every identifier the batch had, with phase 1's links and merges applied
+                owner, users = resolved.owner, resolved.users
+        if users is None:
+            users = identity_repo.users_of(conn, set(owner.values())) if _decides_links(rest, owner) else {}
         for e in rest:
             target = plan_links(e.identifiers, owner, users).target
             if target is None:

@@ -70,6 +70,28 @@ def test_two_user_ids_never_merge_through_a_shared_device(engine):  # type: igno
     assert len(events_of(engine, u2)) == 2
 
 
+def test_browsing_on_a_shared_device_is_judged_by_the_consent_of_the_user_who_sent_it(engine):  # type: ignore[no-untyped-def]
+    # Browsing is judged after the batch's consent and identities (the gate's second phase).
+    # A device u1 consented on, now used by u2 who never did: u2's browsing is not u1's to allow.
+    send(engine, msg("identify", userId="u1", anonymousId="shared", at=0),
+         msg(event="Consent Updated", userId="u1", anonymousId="shared", at=1, properties=ALL_GRANTED))
+    result = send(engine, msg(event="Product Viewed", userId="u2", anonymousId="shared", at=2,
+                              properties={"product_id": "P1"}))
+    assert (result.accepted, result.dropped) == (0, 1)
+    u1 = client_of(engine, "u1")
+    assert len(events_of(engine, u1)) == 2  # identify and consent
+    with pytest.raises(UnknownClient):
+        client_of(engine, "u2")
+    # Once u2 has a client and consents, their browsing there is theirs, and the two stay apart.
+    send(engine, msg("identify", userId="u2", anonymousId="own", at=3),
+         msg(event="Consent Updated", userId="u2", anonymousId="own", at=4, properties=ALL_GRANTED))
+    send(engine, msg(event="Product Viewed", userId="u2", anonymousId="shared", at=5, properties={"product_id": "P1"}))
+    u2 = client_of(engine, "u2")
+    assert u2 != u1 and client_of(engine, "shared") == u1
+    assert len(events_of(engine, u1)) == 2
+    assert len(events_of(engine, u2)) == 3  # identify, consent and the product view
+
+
 def test_two_user_ids_never_merge_through_a_shared_email(engine):  # type: ignore[no-untyped-def]
     send(engine, msg("identify", userId="u1", at=0, traits={"email": "family@example.net"}))
     send(engine, msg("identify", userId="u2", at=1, traits={"email": "family@example.net"}))
