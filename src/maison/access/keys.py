@@ -67,6 +67,14 @@ class KeyRing:
         self._ttl = ttl
         self._cache: dict[str, tuple[float, Source | None]] = {}
 
+    def remembered(self, key: str | None) -> Source | None:
+        """The key's source if it was found valid less than `ttl` seconds ago, without I/O, so
+        the event loop may ask before handing the request to a worker thread."""
+        hit = self._cache.get(digest(key)) if key else None
+        if hit is None or hit[1] is None or time.monotonic() - hit[0] > self._ttl:
+            return None
+        return hit[1]
+
     def verify(self, key: str | None) -> Source:
         if not key:
             raise Unauthorized("a write key is required (HTTP Basic user name, or writeKey in the body)")

@@ -48,7 +48,8 @@ async def _accept(request: Request, kind: str) -> Response:
     limits = app.settings.ingest
     body = parse_json(await read_body(request, limit=limits.max_request_bytes))
     write_key = basic_auth_user(request) or body.get("writeKey")
-    source = await run_in_threadpool(app.keys.verify, write_key if isinstance(write_key, str) else None)
+    key = write_key if isinstance(write_key, str) else None
+    source = app.keys.remembered(key) or await run_in_threadpool(app.keys.verify, key)
     headers = _cors_headers(request, source)
     received_at = utcnow()
     sent_at = None
