@@ -24,9 +24,11 @@ def serve(
             timeout_worker_healthcheck=120,
         )
     else:
-        from maison.app import create_app
+        from maison.app import create_app, settle_for_serving
 
-        uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+        app = create_app()
+        settle_for_serving()
+        uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def demo(
