@@ -32,8 +32,9 @@ def _population(folder: Path, home: Path) -> Path | None:
     return out_file
 
 
-def load_scenario(folder: Path) -> None:
-    """Load catalog, content, population and the folder's own client streams; idempotent."""
+def load_scenario(folder: Path, *, base_url: str = "http://127.0.0.1:8000") -> None:
+    """Load catalog, content, population and the folder's own client streams; idempotent.
+    `base_url` is where the server will listen, for the hints printed at the end."""
     if not (folder / "catalog.jsonl").exists():
         raise InvalidFile(f"{folder} has no catalog.jsonl; pass --scenario with a scenario folder")
     settings = get_settings()
@@ -57,10 +58,12 @@ def load_scenario(folder: Path) -> None:
 
     with engine.begin() as conn:
         if not any(k["name"] == "demo" for k in list_keys(conn)):
-            key = create_key(conn, name="demo", origins=["http://localhost:8000", "http://127.0.0.1:8000"], now=utcnow())
+            port = base_url.rsplit(":", 1)[-1]
+            origins = [base_url, f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
+            key = create_key(conn, name="demo", origins=list(dict.fromkeys(origins)), now=utcnow())
             out.print(f"write key 'demo' for sending events: [bold]{key}[/]")
         if conn.execute(select(api_keys.c.id).where(api_keys.c.name == "demo-admin")).first() is None:
             admin = create_api_key(conn, name="demo-admin", scope="admin", store_id=None, now=utcnow())
             out.print(f"admin key 'demo-admin' (shown once): [bold]{admin}[/]")
-            out.print(f"  try: curl -H 'Authorization: Bearer {admin}' http://127.0.0.1:8000/v1/profiles/<userId>")
-    out.print("a client's privacy dashboard link: `maison privacy token <userId>`, then open /privacy?token=…")
+            out.print(f"  try: curl -H 'Authorization: Bearer {admin}' {base_url}/v1/profiles/<userId>")
+    out.print(f"a client's privacy dashboard: `maison privacy token <userId>`, then open {base_url}/privacy?token=…")

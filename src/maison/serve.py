@@ -40,6 +40,6 @@ def demo(
     """Load a scenario folder (catalog, content, population, streams) and serve it."""
     from maison.demo import load_scenario
 
-    load_scenario(scenario)
+    load_scenario(scenario, base_url=f"http://{host}:{port}")
     if not load_only:
         serve(host=host, port=port, workers=1)
