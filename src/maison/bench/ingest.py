@@ -91,11 +91,14 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+Rows = list[tuple[Table, tuple[str, ...], list[tuple[Any, ...]]]]  # (table, columns, rows) per table
+
+
 @dataclass(frozen=True)
 class Written:
     """Every row a bulk import wrote, per table (in foreign-key order), and the events it stored."""
 
-    tables: list[tuple[Table, tuple[str, ...], list[tuple[Any, ...]]]]
+    tables: Rows
     events: int
 
     @property
@@ -123,26 +126,33 @@ def row_counts(engine: Engine) -> dict[str, int]:
         return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in metadata.sorted_tables}
 
 
-def raw_ceiling(store: ScratchStore, written: Written, *, chunk: int) -> Figure:
-    """The rows the import wrote (events, clients, identifiers, consent ledger...), inserted
-    again into a fresh store with the store's own bulk insert (`insert_rows`: COPY on
-    PostgreSQL) and no validation, dedup, identity or consent work: what the store can take.
-    Reported per event stored, like the import, so the two compare directly."""
+def _insert_timed(
+    store: ScratchStore, backend: str, measure: str, tables: Rows, *, events: int, chunk: int
+) -> Figure:
+    """Insert the tables' rows into a fresh store, `chunk` rows a transaction, with the store's
+    own bulk insert (`insert_rows`: COPY on PostgreSQL) and nothing else: what the store can take."""
     engine = store.fresh()
     gc.collect()
     latencies: list[float] = []
     start = time.perf_counter()
-    for table, columns, rows in written.tables:
+    for table, columns, rows in tables:
         for part in _chunks(rows, chunk):
             t0 = time.perf_counter()
             with engine.begin() as conn:
                 insert_rows(conn, table, columns, part)
             latencies.append(time.perf_counter() - t0)
     seconds = time.perf_counter() - start
-    _expect_events(engine, written.events)
+    _expect_events(engine, events)
     engine.dispose()
-    return Figure.of(store.backend, "raw ceiling", events=written.events, seconds=seconds,
-                     unit=f"txn of {chunk} rows", latencies=latencies)
+    return Figure.of(backend, measure, events=events, seconds=seconds, unit=f"txn of {chunk} rows",
+                     latencies=latencies)
+
+
+def raw_ceiling(store: ScratchStore, written: Written, *, chunk: int) -> Figure:
+    """The rows the import wrote (events, clients, identifiers, consent ledger...), inserted
+    again with no validation, dedup, identity or consent work. Reported per event stored,
+    like the import, so the two compare directly."""
+    return _insert_timed(store, store.backend, "raw ceiling", written.tables, events=written.events, chunk=chunk)
 
 
 def raw_events_only(store: ScratchStore, path: Path, *, chunk: int) -> Figure:
@@ -157,23 +167,8 @@ def raw_events_only(store: ScratchStore, path: Path, *, chunk: int) -> Figure:
     client_rows = [(c, now) for c in dict.fromkeys(client_of.values())]
     rows = [repository.event_values(e, source="bench", client_id=client_of[e.anonymous_id]) for e in valid]
     del messages, valid
-    engine = store.fresh()
-    gc.collect()
-    latencies: list[float] = []
-    start = time.perf_counter()
-    for table, columns, table_rows in (
-        (clients, ("id", "created_at"), client_rows), (events, repository.EVENT_COLUMNS, rows)
-    ):
-        for part in _chunks(table_rows, chunk):
-            t0 = time.perf_counter()
-            with engine.begin() as conn:
-                insert_rows(conn, table, columns, part)
-            latencies.append(time.perf_counter() - t0)
-    seconds = time.perf_counter() - start
-    _expect_events(engine, len(rows))
-    engine.dispose()
-    return Figure.of(store.backend, "raw, event rows only", events=len(rows), seconds=seconds,
-                     unit=f"txn of {chunk} rows", latencies=latencies)
+    tables: Rows = [(clients, ("id", "created_at"), client_rows), (events, repository.EVENT_COLUMNS, rows)]
+    return _insert_timed(store, store.backend, "raw, event rows only", tables, events=len(rows), chunk=chunk)
 
 
 def bulk_import(
