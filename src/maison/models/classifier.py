@@ -3,11 +3,15 @@
 Shared by the future-VIP and churn models. Validation is time-based: rows are ordered by the
 `time` passed to `fit` (a client's first contact, or a cutoff), the earlier part trains the
 booster and the later part, never seen by it, fits the calibrator and measures the model.
+Given each row's sensitive attributes, `fit` also audits, on that later part, who the score
+would select (the top `audit_fraction`) against who turned out positive (`fairness_`): the
+fairness of the model a card describes, on clients it had not learned from.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from importlib.metadata import version
 from typing import Any
 
@@ -22,12 +26,37 @@ from maison.models.calibration import brier, reliability
 from maison.models.exceptions import ModelInputError, NotFittedError
 
 CALIBRATIONS = ("isotonic", "sigmoid", "auto")
+DECIMALS = 6  # numeric features are rounded to this many decimals before the trees see them
 
 
 def fingerprint(frame: pd.DataFrame, y: NDArray[Any]) -> str:
     """Order-free sha256 of the training rows (features and label)."""
     hashed = pd.util.hash_pandas_object(frame.assign(__y=y), index=False).to_numpy()
     return hashlib.sha256(np.sort(hashed).tobytes()).hexdigest()
+
+
+def canonical_order(frame: pd.DataFrame, y: NDArray[Any], time: ArrayLike | None) -> NDArray[np.int64]:
+    """Rows by `time` (all tied when None), ties broken by a hash of the row's content.
+
+    Bagging draws rows by position, so a fit would otherwise depend on the order the caller
+    passed (in a store: random client ids) and two runs on the same data could differ. In this
+    order a fit depends on the rows only, like the fingerprint; without `time` the split between
+    training and validation rows is then a fixed pseudo-random one."""
+    rounded = frame.round(DECIMALS)  # sums computed in parallel may differ in their last bits between runs
+    content = pd.util.hash_pandas_object(rounded.assign(__y=y), index=False).to_numpy()
+    when = np.asarray(time, dtype=float) if time is not None else np.zeros(len(frame))
+    return np.lexsort((content, when)).astype(np.int64)
+
+
+def _sensitive(sensitive: Mapping[str, ArrayLike] | None, rows: int) -> dict[str, NDArray[Any]]:
+    """Each sensitive feature as strings, one per row, or a clear error before any fitting."""
+    groups: dict[str, NDArray[Any]] = {}
+    for name, values in (sensitive or {}).items():
+        column = np.asarray(values, dtype=object)
+        if column.shape != (rows,):
+            raise ModelInputError(f"sensitive feature {name!r} needs one value per row ({rows}), got {column.shape}")
+        groups[name] = column.astype(str)
+    return groups
 
 
 class CalibratedBooster:
@@ -44,7 +73,9 @@ class CalibratedBooster:
         calibration_fraction: float = 0.3,
         increasing: tuple[str, ...] = (),
         prior: str | None = None,
+        simpler: tuple[int, int] | None = None,
         refit: bool = True,
+        audit_fraction: float = 0.1,
         random_state: int = 0,
     ) -> None:
         self.n_estimators = n_estimators
@@ -55,7 +86,9 @@ class CalibratedBooster:
         self.calibration_fraction = calibration_fraction
         self.increasing = increasing
         self.prior = prior
+        self.simpler = simpler
         self.refit = refit
+        self.audit_fraction = audit_fraction
         self.random_state = random_state
 
     # -- encoding -------------------------------------------------------------------------
@@ -68,17 +101,20 @@ class CalibratedBooster:
             frame[name] = pd.Categorical(frame[name].astype("object"), categories=levels)
         for name in self.feature_names_:
             if name not in self.categories_:
-                frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
+                # Rounded: sums a database computes in parallel differ in their last bits from run
+                # to run, and on a flat validation curve that noise alone changed the tree count.
+                frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float).round(DECIMALS)
         return frame
 
-    def _booster(self, n_estimators: int | None = None) -> Any:
+    def _booster(self, n_estimators: int | None = None, *, size: tuple[int, int] | None = None) -> Any:
         import lightgbm
 
+        num_leaves, min_child_samples = size or (self.num_leaves, self.min_child_samples)
         return lightgbm.LGBMClassifier(
             n_estimators=n_estimators or self.n_estimators,
             learning_rate=self.learning_rate,
-            num_leaves=self.num_leaves,
-            min_child_samples=self.min_child_samples,
+            num_leaves=num_leaves,
+            min_child_samples=min_child_samples,
             subsample=0.8,
             subsample_freq=1,
             colsample_bytree=0.8,
@@ -91,7 +127,16 @@ class CalibratedBooster:
         )
 
     # -- fitting --------------------------------------------------------------------------
-    def fit(self, X: pd.DataFrame, y: ArrayLike, *, time: ArrayLike | None = None) -> CalibratedBooster:
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: ArrayLike,
+        *,
+        time: ArrayLike | None = None,
+        sensitive: Mapping[str, ArrayLike] | None = None,
+    ) -> CalibratedBooster:
+        """`time` orders the validation split; `sensitive` (feature -> one value per row, e.g. age
+        band with "unknown" for clients without it) asks for the fairness audit `fairness_`."""
         if self.calibration not in CALIBRATIONS:
             raise ModelInputError(f"calibration must be one of {CALIBRATIONS}, got {self.calibration!r}")
         labels = np.asarray(y, dtype=int)
@@ -103,8 +148,9 @@ class CalibratedBooster:
             for c in X.columns
             if X[c].dtype == object or pd.api.types.is_string_dtype(X[c])
         }
+        groups = _sensitive(sensitive, len(X))
         encoded = self._encode(X)
-        order = np.argsort(np.asarray(time, dtype=float), kind="stable") if time is not None else np.arange(len(X))
+        order = canonical_order(X, labels, time)
         cut = int(round(len(X) * (1 - self.calibration_fraction)))
         early, late = order[:cut], order[cut:]
         if labels[early].min() == labels[early].max() or labels[late].min() == labels[late].max():
@@ -112,18 +158,27 @@ class CalibratedBooster:
         self.prior_ = self._fit_prior(encoded.iloc[early], labels[early])
         import lightgbm
 
-        # Early stopping on the later rows chooses the number of trees (the validation and
-        # calibration numbers are therefore slightly optimistic; the evaluation is not).
-        self.booster_ = self._booster().fit(
-            encoded.iloc[early],
-            labels[early],
-            init_score=self._prior(encoded.iloc[early]),
-            eval_X=(encoded.iloc[late],),
-            eval_y=(labels[late],),
-            eval_init_score=[self._prior(encoded.iloc[late])],
-            eval_metric="binary_logloss",
-            callbacks=[lightgbm.early_stopping(50, verbose=False)],
-        )
+        # Early stopping on the later rows chooses the number of trees and, when `simpler` names a
+        # second tree size (leaves, min rows per leaf), which of the two generalises better (the
+        # validation and calibration numbers are therefore slightly optimistic; the evaluation is
+        # not). Where behaviour adds little to the prior, small trees keep boosting from fitting
+        # noise on top of it.
+        sizes = [(self.num_leaves, self.min_child_samples), *([tuple(self.simpler)] if self.simpler else [])]
+        fitted: list[tuple[float, int, Any, tuple[int, int]]] = []
+        for size in sizes:
+            booster = self._booster(size=(int(size[0]), int(size[1]))).fit(
+                encoded.iloc[early],
+                labels[early],
+                init_score=self._prior(encoded.iloc[early]),
+                eval_X=(encoded.iloc[late],),
+                eval_y=(labels[late],),
+                eval_init_score=[self._prior(encoded.iloc[late])],
+                eval_metric="binary_logloss",
+                callbacks=[lightgbm.early_stopping(50, verbose=False)],
+            )
+            loss = float(next(iter(booster.best_score_.values()))["binary_logloss"])
+            fitted.append((loss, len(fitted), booster, (int(size[0]), int(size[1]))))
+        _, _, self.booster_, self.tree_size_ = min(fitted, key=lambda f: (f[0], f[1]))
         self.n_trees_ = max(int(self.booster_.best_iteration_ or self.n_estimators), 1)
         raw = self._raw(encoded.iloc[late])
         method = self.calibration
@@ -136,6 +191,7 @@ class CalibratedBooster:
         calibrated = self._calibrate(raw)
         self.validation_: dict[str, Any] = {
             "trees": self.n_trees_,
+            "tree_size": {"num_leaves": self.tree_size_[0], "min_child_samples": self.tree_size_[1]},
             "rows_train": int(len(early)),
             "rows_validation": int(len(late)),
             "positives_validation": int(labels[late].sum()),
@@ -146,14 +202,32 @@ class CalibratedBooster:
             "calibration": method,
         }
         self.reliability_ = reliability(labels[late], calibrated)
+        late_groups = {name: g[late] for name, g in groups.items()}
+        self.fairness_ = self._audit(raw, labels[late], late_groups) if groups else None
         if self.refit:
             # The calibrator maps the held-out booster's log-odds; a booster refitted on all rows
             # with the same settings ranks better and keeps about the same scale.
-            self.prior_ = self._fit_prior(encoded, labels)
-            self.booster_ = self._booster(self.n_trees_).fit(encoded, labels, init_score=self._prior(encoded))
+            everyone = encoded.iloc[order]
+            self.prior_ = self._fit_prior(everyone, labels[order])
+            self.booster_ = self._booster(self.n_trees_, size=self.tree_size_).fit(
+                everyone, labels[order], init_score=self._prior(everyone)
+            )
         self.fingerprint_ = fingerprint(X, labels)
         self.versions_ = {lib: version(lib) for lib in ("lightgbm", "scikit-learn", "pandas", "numpy")}
         return self
+
+    def _audit(
+        self, raw: NDArray[np.float64], labels: NDArray[Any], groups: Mapping[str, NDArray[Any]]
+    ) -> dict[str, Any]:
+        """The fairness audit of the held-out booster's top `audit_fraction` on the later rows."""
+        from maison.models.fairness import NO_ATTRIBUTE, audit, select_top
+
+        report = audit(labels, select_top(raw, self.audit_fraction), groups, missing=NO_ATTRIBUTE)
+        return {
+            "population": "validation clients (the later ones by time, scored by the booster before it saw them)",
+            "selection": f"top {self.audit_fraction:.0%} by score",
+            **report.to_dict(),
+        }
 
     @staticmethod
     def _calibrator(method: str) -> Any:

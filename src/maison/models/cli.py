@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -14,6 +15,7 @@ from maison.core.errors import BadRequest
 from maison.core.runtime import cli_errors, open_store, out
 from maison.core.settings import get_settings
 from maison.models import registry, service, trainers
+from maison.models.fairness import FairnessReport, render_rich
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -92,6 +94,21 @@ def report(
     for key in ("description", "trained_at", "data_start", "data_end", "n_clients", "data_categories", "fingerprint",
                 "artefact_sha256"):
         table.add_row(key, str(doc[key]))
-    for key in ("params", "metrics", "fairness", "libraries"):
-        table.add_row(key, json.dumps(doc[key], indent=1, sort_keys=True) if doc[key] is not None else "not audited")
+    for key in ("params", "metrics", "libraries"):
+        table.add_row(key, json.dumps(doc[key], indent=1, sort_keys=True))
+    table.add_row("fairness", _fairness_summary(doc["fairness"]))
     out.print(table)
+    if doc["fairness"] and doc["fairness"].get("features"):
+        out.print(f"fairness audit: {doc['fairness'].get('selection', 'selection')} among {doc['fairness']['n']} "
+                  f"{doc['fairness'].get('population', 'clients')}")
+        out.print(render_rich(FairnessReport.from_dict(doc["fairness"])))
+
+
+def _fairness_summary(fairness: dict[str, Any] | None) -> str:
+    if fairness is None:
+        return "not audited"
+    if "features" not in fairness:  # a card keeping only the ratios and flags
+        return json.dumps(fairness, indent=1, sort_keys=True)
+    below = [f for f in fairness.get("flags", []) if "below" in f]
+    return f"audited on {fairness['n']} clients: " + (f"{len(below)} ratio(s) below {fairness['threshold']:.2f}"
+                                                        if below else f"no ratio below {fairness['threshold']:.2f}")

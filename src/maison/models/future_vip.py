@@ -3,9 +3,10 @@
 Training and scoring are the vip package's (`train_from_store`, `score_clients`: consent
 filtered through the gateway, reasons from SHAP contributions); this module only adapts them
 to the registry and the score store. Reasons become `{"text": ...}` like every other score.
-The fairness audit needs the later cohort's outcomes next to its sensitive features; until the
-vip package hands them over, the card says the model was not audited at training time
-(`maison eval vip` reports the audit).
+The card carries the fairness audit of the validation clients (the later cohort by first
+contact, scored before the booster saw them): who the top 10 % would select against who became
+a top client, by the age band, income band and country clients declared (`models.sensitive`,
+through consent); clients without one are reported as "unknown", never given a value.
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ NAME = "future_vip"
 
 def train(conn: Connection, *, as_of: datetime) -> Trained:
     clients = active_clients(conn)
-    model = vip.train_from_store(conn, clients, at=as_of)
+    model = vip.train_from_store(conn, clients, at=as_of, audit=True)
     metrics: dict[str, Any] = model.card_metrics() if hasattr(model, "card_metrics") else {}
     return Trained(
         model=model, data_start=None, data_end=as_of, fingerprint=str(getattr(model, "fingerprint_", "")) or "unknown",
-        n_clients=len(clients), metrics=metrics, fairness=None,
+        n_clients=len(clients), metrics=metrics, fairness=getattr(model, "fairness_", None),
         params={k: v for k, v in model.get_params().items() if k != "spec"} if hasattr(model, "get_params") else {},
     )
 

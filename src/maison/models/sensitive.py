@@ -19,8 +19,9 @@ from maison.consent import gateway
 from maison.consent import service as consent
 from maison.consent.entities import Use
 from maison.consent.readers import declare
+from maison.models.fairness import NO_ATTRIBUTE
 
-UNKNOWN = "unknown"
+UNKNOWN = NO_ATTRIBUTE  # reported as its own group by the audit, never rated
 FEATURES = {"age_band": "age_band", "income_band": "income_band", "geography": "country"}  # feature -> trait
 READER = declare(
     "models.fairness.demographics",

@@ -15,10 +15,11 @@ from typer.testing import CliRunner
 from maison.cli import app
 from maison.consent import service as consent
 from maison.core.schema import model_versions, scores
-from maison.core.settings import get_settings
+from maison.core.settings import IngestSettings, get_settings
 from maison.identity.service import find_client
+from maison.ingest.service import ingest
 
-from .conftest import AS_OF, seed_store
+from .conftest import AS_OF, KEY, purchase_messages, seed_store
 
 runner = CliRunner()
 
@@ -103,3 +104,43 @@ def test_scoring_refuses_a_tampered_artefact(engine, store: Path):
 def test_the_list_shows_the_known_models(engine, store: Path):
     result = invoke("list")
     assert result.exit_code == 0 and "clv" in result.output and "purchase_history" in result.output
+
+
+def test_the_future_vip_card_carries_the_fairness_audit_of_its_validation_clients(engine, store: Path):
+    # Half the clients declare "65+" and only ever buy trinkets: the top decile never includes
+    # them. Nobody declares an income band or a country: those are reported as unknown.
+    messages = purchase_messages(300, seed=41)
+    users = sorted({m["userId"] for m in messages})
+    small = set(users[::2])
+    for m in messages:
+        if m.get("event") == "Order Completed" and m["userId"] in small:
+            m["properties"]["revenue"] = 2.0
+    first_seen = {}
+    for m in messages:
+        first_seen.setdefault(m["userId"], m["timestamp"])
+    messages += [{"type": "identify", "userId": u, "messageId": f"id-{u}", "timestamp": first_seen[u],
+                  "traits": {"age_band": "65+" if u in small else "25-34"}} for u in users]
+    with engine.begin() as conn:
+        ingest(conn, messages, source="test", received_at=AS_OF, limits=IngestSettings(), suppression_key=KEY)
+
+    trained = invoke("train", "future_vip", "--as-of", AS_OF.isoformat())
+    assert trained.exit_code == 0, trained.output
+    card = json.loads(invoke("report", "future_vip", "--json").output)
+    fairness = card["fairness"]
+    assert fairness is not None and fairness["n"] == card["metrics"]["rows_validation"]
+    features = {f["feature"]: f for f in fairness["features"]}
+    assert set(features) == {"age_band", "income_band", "geography"}
+    bands = {g["group"]: g for g in features["age_band"]["groups"]}
+    assert set(bands) == {"25-34", "65+"} and bands["65+"]["selection_rate"]["estimate"] == 0.0
+    assert bands["25-34"]["selection_rate"]["low"] <= bands["25-34"]["selection_rate"]["estimate"]
+    assert features["age_band"]["selection_rate_ratio"]["estimate"] == 0.0
+    assert any(f.startswith("age_band: selection rate ratio 0.000") for f in fairness["flags"])
+    (income,) = features["income_band"]["groups"]
+    assert income["group"] == "unknown" and income["no_attribute"] and income["n"] == fairness["n"]
+    assert features["income_band"]["selection_rate_ratio"]["estimate"] is None
+    assert not any(f.startswith(("income_band", "geography")) for f in fairness["flags"])
+
+    shown = invoke("report", "future_vip")
+    assert shown.exit_code == 0, shown.output
+    assert "fairness audit: top 10% by score" in shown.output and "no attribute" in shown.output
+    assert "age_band: selection rate ratio 0.000" in shown.output

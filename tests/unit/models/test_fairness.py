@@ -129,3 +129,31 @@ def test_the_top_decile_of_scores_is_the_selection_audited():
     scores = np.array([0.1, 0.9, 0.5, 0.7, 0.2, 0.3, 0.8, 0.4, 0.6, 0.0, 0.95, 0.05])
     assert select_top(scores, 0.25).tolist() == [0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0]
     assert select_top(scores, 0.1).sum() == 2  # ceil(1.2)
+
+
+def test_clients_without_the_attribute_are_reported_as_such_and_never_rated():
+    # "unknown" is selected far less, but it is not an age band: reported, not in the ratio, no flag
+    truth, chosen, group = exact_groups({"25-34": (1000, 200, 100, 100), "35-44": (1000, 200, 100, 100),
+                                         "unknown": (1000, 200, 10, 10)})
+    report = audit(truth, chosen, {"age_band": group}, n_boot=50, missing="unknown")
+    (feature,) = report.features
+    unknown = next(g for g in feature.groups if g.group == "unknown")
+    assert unknown.no_attribute and not unknown.too_small and unknown.n == 1000
+    assert unknown.selection_rate.estimate == pytest.approx(0.02) and unknown.selection_rate.low is not None
+    assert unknown.true_positive_rate.estimate == pytest.approx(0.05)
+    assert feature.selection_rate_ratio.estimate == pytest.approx(1.0)
+    assert feature.selection_rate_ratio.low > 0.8  # the bootstrap ratio leaves "unknown" out too
+    assert report.flags == []
+    assert "no attribute" in render_markdown(report)
+    without = audit(truth, chosen, {"age_band": group}, n_boot=0)  # the same group named as a band is rated
+    assert without.features[0].selection_rate_ratio.estimate == pytest.approx(0.1) and without.flags
+
+
+def test_a_report_read_back_from_its_dict_renders_the_same():
+    from maison.models.fairness import FairnessReport
+
+    truth, chosen, group = exact_groups({"A": (400, 80, 60, 60), "B": (400, 80, 20, 20), "unknown": (50, 10, 1, 1),
+                                         "C": (10, 2, 0, 0)})
+    report = audit(truth, chosen, {"geography": group}, n_boot=30, missing="unknown")
+    again = FairnessReport.from_dict(json.loads(json.dumps(report.to_dict())))
+    assert again == report and render_markdown(again) == render_markdown(report)

@@ -69,3 +69,57 @@ def test_one_class_labels_are_refused() -> None:
     features = compute(events, CATALOG, COLLECTIONS, SPEC)
     with pytest.raises(ModelInputError):
         train(features, np.zeros(len(features)), spec=SPEC)
+
+
+def test_the_fairness_audit_is_on_the_validation_clients_and_flags_a_group_never_selected() -> None:
+    events, vip = world(800, seed=3)
+    features = compute(events, CATALOG, COLLECTIONS, SPEC).set_index("client_id", drop=False)
+    labels = vip[features.index].copy()
+    # Every third client never did anything in the window that a maison values: no group could be
+    # less likely to be picked, and none of them became a top client.
+    idle = features.index[::3]
+    numeric = [f.name for f in SPEC.features if f.kind != "category"]
+    features.loc[idle, numeric] = 0.0
+    features.loc[idle, ["first_order_category", "first_order_store"]] = None
+    labels[idle] = 0
+    band = np.where(features.index.isin(idle), "65+", "25-34").astype(object)
+    band[7::50] = "unknown"  # a few clients did not declare an age band
+    arrival = features["first_contact"] + np.arange(len(features))  # distinct instants: no ties to break
+    later = arrival.rank() > round(0.7 * len(features))
+    cohort = np.where(later, "later", "earlier")
+
+    model = train(features, labels, time=arrival, spec=SPEC, sensitive={"age_band": band, "cohort": cohort})
+    audit = model.fairness_
+    assert audit is not None and audit["n"] == model.validation_["rows_validation"]
+    by_feature = {f["feature"]: f for f in audit["features"]}
+    assert [g["group"] for g in by_feature["cohort"]["groups"]] == ["later"]  # only clients it had not learned from
+    groups = {g["group"]: g for g in by_feature["age_band"]["groups"]}
+    assert sum(g["positives"] for g in groups.values()) == model.validation_["positives_validation"]
+    selected = sum(round(g["selection_rate"]["estimate"] * g["n"]) for g in groups.values())
+    assert selected == int(np.ceil(0.1 * audit["n"]))  # the top 10 % of the validation clients
+    assert groups["65+"]["selection_rate"]["estimate"] == 0.0 and groups["25-34"]["selection_rate"]["estimate"] > 0.1
+    assert groups["unknown"]["no_attribute"] and not groups["unknown"]["too_small"]
+    assert by_feature["age_band"]["selection_rate_ratio"]["estimate"] == 0.0
+    assert any(f.startswith("age_band: selection rate ratio 0.000") and "below 0.80" in f for f in audit["flags"])
+
+
+def test_without_sensitive_features_there_is_no_audit_and_misaligned_ones_are_refused() -> None:
+    events, vip = world(200, seed=4)
+    features = compute(events, CATALOG, COLLECTIONS, SPEC)
+    labels = vip[features["client_id"]].to_numpy()
+    assert train(features, labels, spec=SPEC).fairness_ is None
+    with pytest.raises(ModelInputError, match="age_band"):
+        train(features, labels, spec=SPEC, sensitive={"age_band": ["25-34"] * 10})
+
+
+def test_a_fit_depends_on_the_rows_not_on_their_order_or_last_bits() -> None:
+    events, vip = world(400, seed=6)
+    features = compute(events, CATALOG, COLLECTIONS, SPEC).set_index("client_id", drop=False)
+    labels = vip[features.index]
+    shuffled = features.sample(frac=1.0, random_state=1)
+    noisy = shuffled.copy()
+    noisy["spend"] = noisy["spend"] * (1 + 1e-13)  # what a parallel sum may give on another run
+    first = train(features, labels, spec=SPEC)
+    again = train(noisy, labels[noisy.index], spec=SPEC)
+    assert again.validation_ == first.validation_
+    assert np.array_equal(again.decision_function(features), first.decision_function(features))

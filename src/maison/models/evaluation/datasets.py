@@ -30,6 +30,10 @@ class Dataset:
     train_ids: list[str]  # earlier cohort (first contact up to the median)
     test_ids: list[str]  # later cohort
     sensitive: pd.DataFrame = field(default_factory=pd.DataFrame)  # client_id-indexed, for fairness
+    # Whether first contact is an acquisition date. In a panel it is when the panel first saw a
+    # household: the later-seen are infrequent shoppers, not a later cohort, so the model's own
+    # validation rows are a fixed pseudo-random part of the training rows, as the test split is.
+    acquisition_dates: bool = True
 
 
 def _labels_and_split(
@@ -165,4 +169,5 @@ def complete_journey(*, window_days: int = 56, sample: int | None = None, seed: 
         train,
         test,
         sensitive.astype(str),
+        acquisition_dates=False,
     )

@@ -117,5 +117,6 @@ def evaluate_population(
         "test_clients": len(ids),
         "metrics": compare(y, scores, fraction=fraction),
         "calibration": {k: model.validation_[k] for k in ("brier", "brier_uncalibrated", "calibration")},
+        "boosting": {k: model.validation_[k] for k in ("trees", "tree_size")},
         "fairness": fairness(y, scores["maison"], sensitive, fraction=fraction),
     }

@@ -35,7 +35,10 @@ def fairness(
     from maison.models import fairness as audit_module
 
     report = audit_module.audit(
-        y.to_numpy(), top_selection(score, fraction=fraction), {c: sensitive[c].to_numpy() for c in sensitive.columns}
+        y.to_numpy(),
+        top_selection(score, fraction=fraction),
+        {c: sensitive[c].to_numpy() for c in sensitive.columns},
+        missing=audit_module.NO_ATTRIBUTE,  # households without demographics: reported, not rated
     )
     return report.to_dict()
 
@@ -45,7 +48,9 @@ def evaluate(data: Dataset, *, fraction: float = 0.1) -> dict[str, Any]:
     features = compute(data.events, data.catalog, data.collections, data.spec).set_index("client_id")
     train_rows = features.loc[features.index.intersection(data.train_ids)]
     test_rows = features.loc[features.index.intersection(data.test_ids)]
-    model = train(train_rows, data.labels.reindex(train_rows.index), time=train_rows["first_contact"], spec=data.spec)
+    # All tied when first contact is no acquisition date: validation rows by content hash instead.
+    time = train_rows["first_contact"] if data.acquisition_dates else np.zeros(len(train_rows))
+    model = train(train_rows, data.labels.reindex(train_rows.index), time=time, spec=data.spec)
     y = data.labels.reindex(test_rows.index).astype(int)
     window_end = test_rows["first_contact"] + data.spec.window_days * DAY
     test_events = data.events[data.events["client_id"].isin(set(test_rows.index))]
@@ -63,5 +68,6 @@ def evaluate(data: Dataset, *, fraction: float = 0.1) -> dict[str, Any]:
         "test_clients": len(test_rows),
         "metrics": compare(y, scores, fraction=fraction),
         "calibration": {k: model.validation_[k] for k in ("brier", "brier_uncalibrated", "calibration")},
+        "boosting": {k: model.validation_[k] for k in ("trees", "tree_size")},
         "fairness": fairness(y, maison, sensitive, fraction=fraction),
     }

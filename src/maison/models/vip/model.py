@@ -7,6 +7,7 @@ validation), and each score comes with plain-words reasons from SHAP contributio
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,10 @@ class FutureVipModel(CalibratedBooster):
         calibration_fraction: float = 0.3,
         increasing: tuple[str, ...] = (),
         prior: str | None = "spend",
+        simpler: tuple[int, int] | None = (4, 50),
         excluded_features: tuple[str, ...] = (),
         refit: bool = True,
+        audit_fraction: float = 0.1,
         random_state: int = 0,
     ) -> None:
         super().__init__(
@@ -48,20 +51,29 @@ class FutureVipModel(CalibratedBooster):
             calibration_fraction=calibration_fraction,
             increasing=increasing,
             prior=prior,
+            simpler=simpler,
             refit=refit,
+            audit_fraction=audit_fraction,
             random_state=random_state,
         )
         self.spec = spec
         self.excluded_features = excluded_features
 
-    def fit(self, X: pd.DataFrame, y: ArrayLike, *, time: ArrayLike | None = None) -> FutureVipModel:
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: ArrayLike,
+        *,
+        time: ArrayLike | None = None,
+        sensitive: Mapping[str, ArrayLike] | None = None,
+    ) -> FutureVipModel:
         spec = self.spec or FeatureSpec()
         columns = (
             [c for c in spec.names if c in X.columns]
             if self.spec
             else [c for c in X.columns if c not in ("client_id", "first_contact")]
         )
-        super().fit(X[[c for c in columns if c not in self.excluded_features]], y, time=time)
+        super().fit(X[[c for c in columns if c not in self.excluded_features]], y, time=time, sensitive=sensitive)
         self.spec_ = spec
         return self
 
@@ -97,8 +109,10 @@ def train(
     *,
     time: ArrayLike | None = None,
     spec: FeatureSpec | None = None,
+    sensitive: Mapping[str, ArrayLike] | None = None,
     **params: Any,
 ) -> FutureVipModel:
-    """Fit a future-VIP model; `time` (first contact) orders the time-based validation."""
+    """Fit a future-VIP model; `time` (first contact) orders the time-based validation, and
+    `sensitive` (one value per row of `features`) adds the fairness audit (`fairness_`)."""
     when = time if time is not None else features.get("first_contact")
-    return FutureVipModel(spec=spec, **params).fit(features, labels, time=when)
+    return FutureVipModel(spec=spec, **params).fit(features, labels, time=when, sensitive=sensitive)

@@ -19,6 +19,7 @@ from maison.consent.entities import ConsentState
 from maison.models.features.events import from_messages
 from maison.models.features.pipeline import compute
 from maison.models.features.service import READER, catalog_tables, features_as_of
+from maison.models.sensitive import sensitive_features
 from maison.models.vip.labels import observed_outcomes, top_fraction_label
 from maison.models.vip.model import FutureVipModel, train
 
@@ -51,9 +52,14 @@ def train_from_store(
     window_days: int = 30,
     min_horizon_days: int = 60,
     exclude: Iterable[str] = (),
+    audit: bool = False,
     **params: object,
 ) -> FutureVipModel:
-    """A model trained on the observed outcomes (see `labels`) of these clients as of `at`."""
+    """A model trained on the observed outcomes (see `labels`) of these clients as of `at`.
+
+    With `audit`, the clients' declared age band, income band and country (`models.sensitive`,
+    read through consent; "unknown" where absent or not allowed) feed the fairness audit of the
+    validation clients (`model.fairness_`)."""
     features, long, spec = features_as_of(conn, client_ids, at=at)
     outcomes = observed_outcomes(
         long, at_seconds=int(at.timestamp()), window_days=window_days, min_horizon_days=min_horizon_days
@@ -62,7 +68,8 @@ def train_from_store(
     outcomes["label"] = top_fraction_label(outcomes["spend_rate"])
     rows = features.merge(outcomes[["client_id", "label"]], on="client_id")
     settings: dict[str, object] = {"excluded_features": ANCHOR_DEPENDENT, **params}
-    return train(rows, rows["label"], time=rows["first_contact"], spec=spec, **settings)
+    groups = sensitive_features(conn, rows["client_id"].astype(str).tolist(), at=at) if audit else None
+    return train(rows, rows["label"], time=rows["first_contact"], spec=spec, sensitive=groups, **settings)
 
 
 def score_clients(
