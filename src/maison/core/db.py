@@ -39,7 +39,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     )
     if "psycopg" in url:
         event.listen(engine, "do_executemany", _prepared_insertmany)
+        event.listen(engine, "connect", _binary_arrays)
     return engine
+
+
+def _binary_arrays(dbapi_conn: Any, _record: Any) -> None:
+    """Send list parameters (the arrays of `core.dialect.is_one_of` and `rows_table`) in
+    PostgreSQL's binary format. psycopg formats text arrays in Python, quoting each element:
+    6 ms for 4,000 messageIds, a tenth of an ingest batch's time; binary takes under 1 ms."""
+    from psycopg.types.array import ListBinaryDumper
+
+    dbapi_conn.adapters.register_dumper(list, ListBinaryDumper)
 
 
 def _prepared_insertmany(cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
