@@ -9,8 +9,9 @@ Consent, for the client: a cohort exists only while `similar_customer_signals` m
 personalise for them (L2 or deeper, granted, no objection to profiling, no restriction). What
 places them is only what their consent lets personalisation use at that instant: browsing,
 content reading, email open times, purchases. If browsing is switched off, the placement rests
-on the rest (reading, email, purchases) and says so in `data_categories`; with fewer than
-`segments.MIN_EVENTS` usable events there is no cohort.
+on the rest (reading, email, purchases) and says so in `data_categories`. Each category weighs
+by how many events it rests on (`segments.place`), so thin behaviour does not decide on one
+event; with fewer than `segments.MIN_EVENTS` usable events there is no cohort.
 
 Consent, for the others: a client is pooled only while their browsing may be used for
 personalisation and they take part in similar-customer signals themselves (reciprocity; see

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -34,6 +34,8 @@ CARDIGAN, TROUSERS, TURTLENECK, SCARF, JOURNAL = "KN-001", "WW-004", "KN-002", "
 WEEK6 = datetime(2026, 2, 10, 19, 15, tzinfo=UTC)  # send instants (London is on UTC until 29 March)
 WEEK7 = datetime(2026, 2, 17, 19, 15, tzinfo=UTC)
 WEEK10 = datetime(2026, 3, 10, 19, 15, tzinfo=UTC)
+L2_CONSENT = datetime(2026, 2, 2, 20, 14, 30, tzinfo=UTC)  # her week-5 `Consent Updated`
+FIRST_LONG_READ = datetime(2026, 2, 4, 20, 40, tzinfo=UTC)  # Materials & Sourcing, 262 s
 
 
 @pytest.fixture
@@ -58,6 +60,33 @@ def test_e14_the_cardigan_shows_a_cohort_rating_above_the_overall_one(alex_store
     assert rated["mean"] >= cardigan["overall_rating"]["mean"] + 0.3
     assert "similar_customer_signals" in rated["data_categories"]
     assert "similar clients" in rated["basis"] and str(rated["count"]) in rated["basis"]
+
+
+def _from_l2_to_week6() -> list[object]:
+    """Her L2 consent + 1 minute, then the same time each day, up to week 6's send instant.
+
+    Before her first long sourcing read her usable behaviour (weeks 1-4: quick looks at
+    best-sellers, one 45-second sourcing visit, evening opens, one scarf) is nearer another
+    segment even when each block is weighed by its evidence (issue 4, still open): those
+    instants are strict xfails, so a fix shows up as an XPASS to remove them."""
+    instants = [L2_CONSENT + timedelta(minutes=1, days=d) for d in range(8)] + [WEEK6]
+    gap = pytest.mark.xfail(strict=True, reason="issue 4: before her first long read her behaviour "
+                            "places her nearer another segment (cold start)")
+    return [pytest.param(at, id=f"{at:%a%d%b-%H%M}", marks=[gap] if at < FIRST_LONG_READ else [])
+            for at in instants]
+
+
+@pytest.mark.parametrize("at", _from_l2_to_week6())
+def test_e14_e15_hold_from_her_l2_consent_on(alex_store, at):  # type: ignore[no-untyped-def]
+    cardigan = page(alex_store, ALEX, CARDIGAN, at)
+    assert cardigan["overall_rating"] == {"mean": 4.3, "count": 300}
+    rated, guidance = cardigan["cohort_rating"], cardigan["sizing_guidance"]
+    assert rated is not None and guidance is not None
+    assert rated["count"] >= 20 and rated["mean"] >= 4.6
+    assert rated["mean"] >= cardigan["overall_rating"]["mean"] + 0.3
+    assert guidance["verdict"] == "runs large" and guidance["count"] >= 20
+    for part in (rated, guidance):
+        assert "similar_customer_signals" in part["data_categories"] and "similar clients" in part["basis"]
 
 
 @pytest.mark.parametrize(("product", "total"), [(TROUSERS, 14), (TURTLENECK, 5)])

@@ -19,7 +19,7 @@ import pytest
 from maison.models.exceptions import ModelInputError, NotFittedError
 from maison.models.segments import features as F
 from maison.models.segments.describe import describe
-from maison.models.segments.estimator import Segmenter
+from maison.models.segments.estimator import Segmenter, reliability
 
 AT = datetime(2026, 3, 2, tzinfo=UTC)
 
@@ -168,3 +168,62 @@ def test_the_estimator_refuses_bad_input_and_use_before_fit() -> None:
         Segmenter().fit(np.zeros((50, 3)), np.ones((50, 2), dtype=bool), ["a", "a", "b"])
     with pytest.raises(ModelInputError):
         Segmenter(k_range=(4, 10)).fit(np.zeros((10, 2)), np.ones((10, 2), dtype=bool), ["a", "b"])
+
+
+# ---------------------------------------------------------------- cold start: placing thin behaviour
+
+
+def organic_model() -> tuple[Segmenter, np.ndarray, list[str]]:
+    x, available, truth = planted()
+    model = Segmenter(k_range=(3, 3), min_size=10).fit(x, available, [f.block for f in VOCAB.features])
+    labels = {t: int(model.labels_[truth.index(t)]) for t in ("organic", "teaware", "books")}
+    return model, np.array([labels[t] for t in truth]), truth
+
+
+def placed(model: Segmenter, rows: list[dict[str, Any]], *, weighted: bool = True) -> int:
+    x = F.client_vector(rows, VOCAB, at=AT)
+    blocks = [f.block for f in VOCAB.features]
+    weight = reliability(F.block_evidence(rows, VOCAB, at=AT), blocks) if weighted else None
+    return int(model.predict(x, np.ones(len(blocks), dtype=bool), reliability=weight)[0])
+
+
+def test_block_evidence_counts_the_events_each_block_rests_on() -> None:
+    rows = [view("T-1", AT - timedelta(hours=1)), view("W-0", AT - timedelta(hours=1)),
+            page("farm_story", AT - timedelta(days=28)), opened(AT + timedelta(hours=1))]
+    evidence = F.block_evidence(rows, VOCAB, at=AT)
+    assert evidence[F.BROWSING] == pytest.approx(2 * 0.5 ** (1 / 24 / F.HALF_LIFE_DAYS))
+    assert evidence[F.CONTENT] == pytest.approx(0.5)  # one visit, a half-life ago
+    assert evidence[F.EMAIL] == 0.0 and evidence[F.PURCHASES] == 0.0  # the open is after the instant
+
+
+def test_reliability_grows_with_evidence_and_is_zero_without() -> None:
+    weight = reliability({F.BROWSING: 9.0, F.CONTENT: 1.0}, [F.BROWSING, F.CONTENT, F.EMAIL], prior_events=1.0)
+    assert weight.tolist() == pytest.approx([0.9, 0.5, 0.0])
+    with pytest.raises(ModelInputError, match="prior_events"):
+        reliability({}, [F.BROWSING], prior_events=0)
+
+
+def test_a_client_with_evidence_in_one_block_only_is_placed_by_that_block() -> None:
+    model, labels, truth = organic_model()
+    mornings = [opened((AT - timedelta(days=d)).replace(hour=8)) for d in range(1, 7)]
+    assert placed(model, mornings) == labels[truth.index("organic")]
+    evenings = [opened((AT - timedelta(days=d)).replace(hour=20)) for d in range(1, 7)]
+    assert placed(model, evenings) == labels[truth.index("teaware")]
+
+
+def test_a_block_resting_on_one_event_yields_to_one_with_many() -> None:
+    model, labels, truth = organic_model()
+    # Six morning opens (organic tea drinkers) and one long look at a teapot: the single view says
+    # "100 % teaware, long visits", which alone would outweigh the opens; weighed by evidence it does not.
+    rows = [*(opened((AT - timedelta(days=d)).replace(hour=8)) for d in range(1, 7)),
+            view("W-2", AT - timedelta(days=1), dwell=150)]
+    assert placed(model, rows, weighted=False) == labels[truth.index("teaware")]
+    assert placed(model, rows) == labels[truth.index("organic")]
+
+
+def test_a_client_with_no_evidence_gets_no_segment() -> None:
+    model, _, _ = organic_model()
+    saves_only = [{"type": "track", "event": "Product Reviewed", "data_category": F.PURCHASES,
+                   "timestamp": (AT - timedelta(days=1)).isoformat(), "properties": {"product_id": "T-1"}}]
+    assert placed(model, []) == -1
+    assert placed(model, saves_only) == -1  # an event, but none the features rest on

@@ -14,11 +14,22 @@ wide block (one column per catalogue tag) does not outvote a narrow one (four pa
 Values a client's consent did not let us read are missing: they are set to the mean (z = 0)
 when fitting, and left out of the distance when assigning, so a client is placed by the
 purposes that may be used and by nothing else.
+
+Placing a client whose behaviour is thin (cold start). A block's values are shares estimated
+from the client's own events in it: from one content visit, "100 % sourcing pages"; from forty,
+a taste. So `predict` takes a per-column weight, the block's reliability n / (n + m) for the
+client's n (recency-weighted) events in it (`reliability`): the nearest centre is then the most
+likely segment when a member's true values spread around their centre with variance s2 and
+the client's observed share adds noise of variance v / n (the observed block then lies at
+squared distance d from the centre with variance s2 + v / n, so d / (s2 + v / n) is proportional
+to d * n / (n + m) with m = v / s2). A block without events weighs 0: the usual partial distance
+for an incomplete vector. A block with many events weighs close to 1, so a client with plenty of
+data is placed as before; the fitted segments do not change, only how a new vector is placed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -26,6 +37,11 @@ from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
 from maison.models.exceptions import ModelInputError, NotFittedError
+
+# m: how many events a block's shares need before their noise equals members' spread around a
+# centre. 1 on the scenario's pool: placing its 2,698 members by the weighted rule gives back
+# their fitted segment for 97.8 % (unweighted: 97.4 %; m = 3: 97.0 %; m = 10: 95.3 %).
+PRIOR_EVENTS = 1.0
 
 
 class Segmenter:
@@ -83,16 +99,20 @@ class Segmenter:
         self.profiles_ = np.vstack([z[self.labels_ == s].mean(axis=0) for s in range(self.k_)])
         return self
 
-    def predict(self, x: np.ndarray, available: np.ndarray) -> np.ndarray:
-        """Nearest centre by the available columns only (a client with none gets -1)."""
+    def predict(self, x: np.ndarray, available: np.ndarray, *, reliability: np.ndarray | None = None) -> np.ndarray:
+        """Nearest centre by the available columns only, each weighted by `reliability` (same shape as
+        `x`, in [0, 1]; 1 when not given). A client with no available, reliable column gets -1."""
         if not hasattr(self, "centers_"):
             raise NotFittedError("Segmenter is not fitted; call fit first")
         x, available = np.atleast_2d(np.asarray(x, dtype=float)), np.atleast_2d(np.asarray(available, dtype=bool))
+        weight = available * (1.0 if reliability is None else np.atleast_2d(np.asarray(reliability, dtype=float)))
+        if weight.shape != x.shape or x.shape[1] != self.centers_.shape[1] or np.any(weight < 0):
+            raise ModelInputError("x, available and reliability must have one non-negative value per feature")
         zw = self._z(x, available) * self.weights_
         out = np.full(len(zw), -1)
-        for i, (row, mask) in enumerate(zip(zw, available, strict=True)):
-            if mask.any():
-                out[i] = int(np.argmin(((self.centers_[:, mask] - row[mask]) ** 2).sum(axis=1)))
+        for i, (row, w) in enumerate(zip(zw, weight, strict=True)):
+            if (w > 0).any():
+                out[i] = int(np.argmin((w * (self.centers_ - row) ** 2).sum(axis=1)))
         return out
 
     def _z(self, x: np.ndarray, available: np.ndarray) -> np.ndarray:
@@ -108,3 +128,15 @@ def _moments(x: np.ndarray, available: np.ndarray) -> tuple[np.ndarray, np.ndarr
     var = np.where(available, (x - mean) ** 2, 0.0).sum(axis=0) / safe
     scale = np.sqrt(var)
     return mean, np.where(scale > 1e-9, scale, 1.0)
+
+
+def reliability(evidence: Mapping[str, float], blocks: Sequence[str], *,
+                prior_events: float = PRIOR_EVENTS) -> np.ndarray:
+    """Per column, n / (n + `prior_events`) for the n events its block rests on (0 without any).
+
+    Why this curve: see the module docstring; it is the weight a block's squared distance gets
+    when its observed shares carry noise that shrinks as 1 / n."""
+    if prior_events <= 0:
+        raise ModelInputError(f"prior_events must be > 0, got {prior_events}")
+    n = np.array([max(float(evidence.get(b, 0.0)), 0.0) for b in blocks])
+    return n / (n + prior_events)

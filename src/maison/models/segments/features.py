@@ -124,9 +124,24 @@ def content_types_seen(rows: Iterable[Mapping[str, Any]]) -> set[str]:
 def client_vector(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: datetime,
                   half_life_days: float = HALF_LIFE_DAYS) -> np.ndarray:
     """One client's features from their rows before `at` (rows at or after `at` are ignored)."""
+    return _tally(rows, vocab, at=at, half_life_days=half_life_days)[0]
+
+
+def block_evidence(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: datetime,
+                   half_life_days: float = HALF_LIFE_DAYS) -> dict[str, float]:
+    """How many events each block's values rest on, recency-weighted as the features are: product
+    views (browsing), content visits, email opens, units bought. A block's shares are estimates
+    from that many events: with one content visit "100 % sourcing" says little, with forty a lot
+    (the placement weighs each block by it; see `estimator.reliability`)."""
+    return _tally(rows, vocab, at=at, half_life_days=half_life_days)[1]
+
+
+def _tally(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: datetime,
+           half_life_days: float) -> tuple[np.ndarray, dict[str, float]]:
+    """The feature vector and, per block, the recency-weighted number of events behind it."""
     x = np.zeros(len(vocab.features))
     col = vocab.columns_by_key()
-    views = saves = content_seconds = dwell = opens = units = 0.0
+    views = saves = pages = content_seconds = dwell = opens = units = 0.0
     for row in rows:
         stamp = _instant(row)
         if stamp is None or stamp >= at:
@@ -149,6 +164,7 @@ def client_vector(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: d
             kind = props.get("content_type")
             if isinstance(kind, str) and ("content_type", kind) in col:
                 x[col["content_type", kind]] += w
+            pages += w
             content_seconds += w * _seconds(props)
         elif cat == EMAIL and name == "Email Opened":
             opens += w
@@ -166,7 +182,7 @@ def client_vector(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: d
     x[col["content_time", "log seconds"]] = math.log1p(content_seconds)
     _normalise(x, vocab.columns(EMAIL), opens)
     _normalise(x, vocab.columns(PURCHASES), units)
-    return x
+    return x, {BROWSING: views, CONTENT: pages, EMAIL: opens, PURCHASES: units}
 
 
 def has_signal(rows: Iterable[Mapping[str, Any]], *, at: datetime, block: str) -> int:

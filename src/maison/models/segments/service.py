@@ -45,7 +45,7 @@ from maison.models.segments import features as F
 from maison.models.segments import readers
 from maison.models.segments import repository as repo
 from maison.models.segments.describe import describe
-from maison.models.segments.estimator import Segmenter
+from maison.models.segments.estimator import Segmenter, reliability
 
 MODEL_NAME = "segments-kmeans"
 POOL_PURPOSES = ("browsing_behaviour", "similar_customer_signals")
@@ -181,17 +181,24 @@ def place(conn: Connection, model: SegmentModel, client_id: str, *, at: datetime
     """The segment whose members behave most like the client, from the client's events before `at`.
 
     Only the blocks the client's consent lets personalisation use at `at` (the gateway's
-    answer), restricted to `categories` and holding at least one event, place the client; the
-    placement lists exactly those. None when fewer than `MIN_EVENTS` events are usable.
+    answer), restricted to `categories` and with events their values rest on, place the client;
+    the placement lists exactly those. Each block weighs by how many such events it has
+    (`estimator.reliability`), so a client whose behaviour is still thin (one content visit, one
+    purchase) is placed mostly by the blocks with evidence, not by shares estimated from one
+    event. None when fewer than `MIN_EVENTS` events are usable: too little to place anyone.
     """
     rows = gateway.read(conn, readers.BEHAVIOUR, [client_id], at=at).get(client_id, [])
-    used = tuple(b for b in F.BLOCKS if b in categories and any(r.get("data_category") == b for r in rows))
-    usable = [r for r in rows if r.get("data_category") in used]
+    allowed = [r for r in rows if r.get("data_category") in categories]
+    evidence = F.block_evidence(allowed, model.vocabulary, at=at)
+    used = tuple(b for b in F.BLOCKS if b in categories and evidence.get(b, 0.0) > 0)
+    usable = [r for r in allowed if r.get("data_category") in used]
     if len(usable) < MIN_EVENTS:
         return None
     x = F.client_vector(usable, model.vocabulary, at=at)
-    available = np.array([f.block in used for f in model.vocabulary.features])
-    label = int(model.segmenter.predict(x, available)[0])
+    blocks = [f.block for f in model.vocabulary.features]
+    available = np.array([b in used for b in blocks])
+    weight = reliability(evidence, blocks)
+    label = int(model.segmenter.predict(x, available, reliability=weight)[0])
     return Placement(model.segment(label), used) if label >= 0 else None
 
 
