@@ -11,14 +11,17 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 
 from maison.access.keys import digest
 from maison.core.db import reading
@@ -80,23 +83,76 @@ def verify_token(secret: bytes, token: str, *, now: float | None = None) -> str:
     return client_id
 
 
-def principal(request: Request) -> Principal:
-    """The caller, from a Bearer API key or a self-service token (header or `token` query)."""
+class ApiKeys:
+    """Verifies admin and associate keys, remembering a valid key for `ttl` seconds.
+
+    A key is looked up by its digest once, not on every request (the lookup was a connection,
+    a transaction and a query each time); revoking it (`revoked_at`, possibly by another
+    process) takes effect within `ttl`, as for write keys (`keys.KeyRing`). Only valid keys are
+    remembered: a key that failed is looked up again, so a key created meanwhile works at once.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, *, ttl: float = 5.0) -> None:
+        self._ttl = ttl
+        self._valid: dict[str, tuple[float, Principal]] = {}
+
+    def remembered(self, key: str) -> Principal | None:
+        """The key's caller if it was found valid less than `ttl` seconds ago (no I/O)."""
+        hit = self._valid.get(digest(key))
+        return hit[1] if hit is not None and time.monotonic() - hit[0] <= self._ttl else None
+
+    def verify(self, engine: Engine, key: str) -> Principal:
+        """The key's caller, looked up in `engine`'s store unless remembered."""
+        found = self.remembered(key)
+        if found is not None:
+            return found
+        h = digest(key)
+        now = time.monotonic()
+        with reading(engine) as conn:
+            row = conn.execute(
+                select(api_keys.c.name, api_keys.c.scope, api_keys.c.store_id).where(
+                    api_keys.c.key_hash == h, api_keys.c.revoked_at.is_(None)
+                )
+            ).first()
+        if row is None:
+            self._valid.pop(h, None)
+            raise Unauthorized("the API key is not valid")
+        found = Principal(scope=row.scope, actor=row.name, store_id=row.store_id)
+        if len(self._valid) >= self.MAX_ENTRIES:
+            self._valid.clear()
+        self._valid[h] = (now, found)
+        return found
+
+
+_API_KEYS: weakref.WeakKeyDictionary[Engine, ApiKeys] = weakref.WeakKeyDictionary()
+_API_KEYS_LOCK = threading.Lock()
+
+
+def api_keys_of(engine: Engine) -> ApiKeys:
+    """The key verifier of a store (one per engine, gone with it: it holds no reference to it)."""
+    with _API_KEYS_LOCK:
+        found = _API_KEYS.get(engine)
+        if found is None:
+            found = _API_KEYS[engine] = ApiKeys()
+        return found
+
+
+async def principal(request: Request) -> Principal:
+    """The caller, from a Bearer API key or a self-service token (header or `token` query).
+
+    Async so that a remembered key or a token (an HMAC) costs no hand-off to the thread pool;
+    a key that must be looked up is looked up there."""
     state = request.app.state.maison
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else request.query_params.get("token")
     if not token:
         raise Unauthorized("credentials required: Authorization: Bearer <api key or client token>")
     if token.startswith("mk_"):
-        with reading(state.engine) as conn:
-            row = conn.execute(
-                select(api_keys.c.name, api_keys.c.scope, api_keys.c.store_id).where(
-                    api_keys.c.key_hash == digest(token), api_keys.c.revoked_at.is_(None)
-                )
-            ).first()
-        if row is None:
-            raise Unauthorized("the API key is not valid")
-        return Principal(scope=row.scope, actor=row.name, store_id=row.store_id)
+        keys = api_keys_of(state.engine)
+        remembered = keys.remembered(token)
+        return remembered if remembered is not None else await run_in_threadpool(keys.verify, state.engine, token)
     client_id = verify_token(state.settings.token_secret(), token)
     return Principal(scope="client", actor="client", client_id=client_id)
 

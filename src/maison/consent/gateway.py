@@ -17,13 +17,21 @@ _CHUNK = 500
 
 
 def read(
-    conn: Connection, reader: Reader, client_ids: Iterable[str], *, at: datetime
+    conn: Connection, reader: Reader, client_ids: Iterable[str], *, at: datetime,
+    book: consent.ConsentBook | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Events of the reader's categories, timestamped before `at`, for the clients whose consent
     at `at` allows the reader's use of each category. Rows are `raw` messages with
-    `data_category` and `client_id` added, in time order."""
+    `data_category` and `client_id` added, in time order.
+
+    `book`: the ledger of these clients that the caller loaded on this connection (a request
+    that also needs the client's state itself), so it is not read a second time; the policy is
+    still applied here, per client and category. A client missing from it has no consent on
+    record and receives nothing.
+    """
     ids = sorted(set(client_ids))
-    book = consent.book(conn, ids)
+    if book is None:
+        book = consent.book(conn, ids)
     allowed = {c: {cat for cat in reader.categories if book.may(c, cat, reader.use, at)} for c in ids}
     wanted = sorted({cat for cats in allowed.values() for cat in cats})
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -43,7 +43,16 @@ _BATCH = 256
 def _gather(m: sparse.csr_matrix, rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     if rows.size == 0:
         return np.empty(0)
+    if m.shape[0] == 1 and not rows.any():  # one client (serving): a dense row beats sparse fancy indexing
+        return np.asarray(m.toarray()[0][cols], dtype=np.float64)
     return np.asarray(m[rows, cols], dtype=np.float64).ravel()
+
+
+def _rows(m: sparse.csr_matrix, users: npt.NDArray[np.int64]) -> sparse.csr_matrix:
+    """`m[users]`, without the copy when `users` are all of m's rows in order (serving one client)."""
+    if users.size == m.shape[0] and np.array_equal(users, np.arange(users.size)):
+        return m
+    return m[users]
 
 
 def _top_of_row(m: sparse.csr_matrix, r: int, k: int) -> npt.NDArray[np.int64]:
@@ -125,7 +134,7 @@ class Base:
         `extra` (users x items, aligned with `users`) forces items in as candidates (a served
         product page's neighbours, for instance).
         """
-        eng, pur = self.engagement[users], self.purchases[users]
+        eng, pur = _rows(self.engagement, users), _rows(self.purchases, users)  # read only below
         cf = self.cf.score(eng)
         cfp = self.cf_purchase.score(pur)
         ct = self.content.score(eng) if self.content is not None else sparse.csr_matrix(eng.shape)

@@ -46,20 +46,33 @@ class EventLog:
     @classmethod
     def build(
         cls, rows: Sequence[tuple[str, str, Kind, float, float]], *, users: Sequence[str] | None = None,
-        items: Sequence[str] | None = None,
+        items: Sequence[str] | None = None, item_index: Mapping[str, int] | None = None,
     ) -> EventLog:
-        """From `(user_id, item_id, kind, day, quantity)` rows; unknown ids are added to the index."""
+        """From `(user_id, item_id, kind, day, quantity)` rows; unknown ids are added to the index.
+
+        `item_index` is the position of each of `items` when the caller holds it already (a
+        served model scoring one client's events), so that the catalogue is not indexed again
+        for each log; every row must then name one of `items` (the index is not extended).
+        """
         user_ids = list(users) if users is not None else sorted({r[0] for r in rows})
         item_ids = list(items) if items is not None else sorted({r[1] for r in rows})
         uix = {u: i for i, u in enumerate(user_ids)}
-        iix = {p: i for i, p in enumerate(item_ids)}
         for r in rows:
             if r[0] not in uix:
                 uix[r[0]] = len(user_ids)
                 user_ids.append(r[0])
-            if r[1] not in iix:
-                iix[r[1]] = len(item_ids)
-                item_ids.append(r[1])
+        iix: Mapping[str, int]
+        if item_index is not None:
+            if len(item_index) != len(item_ids) or any(r[1] not in item_index for r in rows):
+                raise ValueError("item_index must give the position of each of items, and rows name only those")
+            iix = item_index
+        else:
+            grown = {p: i for i, p in enumerate(item_ids)}
+            for r in rows:
+                if r[1] not in grown:
+                    grown[r[1]] = len(item_ids)
+                    item_ids.append(r[1])
+            iix = grown
         return cls(
             tuple(user_ids), tuple(item_ids),
             np.fromiter((uix[r[0]] for r in rows), np.int32, len(rows)),

@@ -16,6 +16,7 @@ Depth follows the client's consent at the instant:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ from maison.consent import service as consent
 from maison.consent.entities import ConsentState, Use
 from maison.consent.purposes import LEVELS
 from maison.consent.rules import may
+from maison.consent.service import ConsentBook
 from maison.core.clock import parse_instant
 from maison.privacy import decisions
 from maison.recommend import readers, reasons, rules, signals, training
@@ -41,6 +43,7 @@ from maison.recommend.training import ShopModel
 
 MAX_K = 50
 RULES = rules.BrandSafety()
+_LOOK_AT = 8  # candidates looked at, per item served: 3k first, then up to 8k if the rules drop many
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +63,8 @@ def recommend(conn: Connection, client_id: str, request: Request, *, at: datetim
         raise InvalidSurface(f"k must be between 1 and {MAX_K}", details={"field": "k"})
     if request.surface == "product_page" and not request.product_id:
         raise MissingProduct("surface=product_page needs product_id", details={"field": "product_id"})
-    state = consent.state(conn, client_id, at)
+    book = consent.book(conn, [client_id])  # read once: the state here, and every gateway read below
+    state = book.state(client_id, at)
     model = model or training.current(conn, at=at)
     empty = Recommendations(client_id, request.surface, state.level, at.isoformat(), model.version, (),
                             request.product_id)
@@ -69,13 +73,13 @@ def recommend(conn: Connection, client_id: str, request: Request, *, at: datetim
     if request.surface == "digest":
         return _digest(conn, client_id, empty, at=at, k=request.k)
     page = catalog.get_product(conn, request.product_id) if request.product_id else None
-    messages = _behaviour(conn, client_id, state, at=at)
+    messages = _behaviour(conn, client_id, state, book, at=at)
     history = signals.rows(client_id, messages, known=model.index)
     if page is not None:
         return _product_page(conn, model, empty, page, history, messages, request, brand_safety, at=at)
     if history:
         return _personal(conn, model, empty, state, history, messages, request, brand_safety, at=at)
-    return best_sellers(conn, model, empty, state, request, brand_safety, at=at)
+    return best_sellers(conn, model, empty, state, request, brand_safety, at=at, book=book)
 
 
 def record(conn: Connection, served: Recommendations) -> None:
@@ -97,10 +101,11 @@ def _with(base: Recommendations, items: list[Item], dropped: list[rules.Dropped]
                               "dropped": dict(Counter(d.rule for d in dropped))})
 
 
-def _behaviour(conn: Connection, client_id: str, state: ConsentState, *, at: datetime) -> list[dict[str, object]]:
+def _behaviour(conn: Connection, client_id: str, state: ConsentState, book: ConsentBook, *,
+               at: datetime) -> list[dict[str, object]]:
     if LEVELS.index(state.level) < 1 or not any(may(state, c, Use.PERSONALIZE) for c in readers.BEHAVIOUR_CATEGORIES):
         return []
-    return gateway.read(conn, readers.BEHAVIOUR, [client_id], at=at).get(client_id, [])
+    return gateway.read(conn, readers.BEHAVIOUR, [client_id], at=at, book=book).get(client_id, [])
 
 
 def _item(product: Product, reason: Reason, *, exploratory: bool = False, score: float | None = None) -> Item:
@@ -108,30 +113,56 @@ def _item(product: Product, reason: Reason, *, exploratory: bool = False, score:
                 product.currency, product.online_sizes_in_stock(), reason, exploratory, score)
 
 
-def _fresh(conn: Connection, model: ShopModel, ids: list[str]) -> list[Product]:
+def _fresh(conn: Connection, model: ShopModel, ids: Sequence[str]) -> list[Product]:
     """Candidates with their stock now (the model's catalogue snapshot may be up to `max_age` old)."""
     now = catalog.get_products(conn, ids)
     return [now[i] for i in ids if i in now]
 
 
-def _choose(conn: Connection, model: ShopModel, order: list[str], *, k: int, brand_safety: rules.BrandSafety,
-            **constraints: Any) -> tuple[list[Product], list[rules.Dropped], list[Product]]:
+def _choose(conn: Connection, model: ShopModel, order: Sequence[str], *, k: int, brand_safety: rules.BrandSafety,
+            grants: Grants | None = None, **constraints: Any
+            ) -> tuple[list[Product], list[rules.Dropped], list[Product]]:
     """The first `k` of `order` passing the rules, fetching stock for 3k candidates, then up to 8k if needed.
 
+    `grants`: the client's collections, read only if a candidate is access-restricted.
     Returns (chosen, dropped, the ranked candidates looked at).
     """
     ranked = _fresh(conn, model, order[: k * 3])
-    chosen, dropped = rules.select(ranked, k=k, rules=brand_safety, **constraints)
+    chosen, dropped = rules.select(ranked, k=k, rules=brand_safety, collections=_granted(ranked, grants),
+                                   **constraints)
     if len(chosen) < k and len(order) > k * 3:
-        ranked += _fresh(conn, model, order[k * 3 : k * 8])
-        chosen, dropped = rules.select(ranked, k=k, rules=brand_safety, **constraints)
+        ranked += _fresh(conn, model, order[k * 3 : k * _LOOK_AT])
+        chosen, dropped = rules.select(ranked, k=k, rules=brand_safety, collections=_granted(ranked, grants),
+                                       **constraints)
     return chosen, dropped, ranked
 
 
-def _declared_categories(conn: Connection, client_id: str, state: ConsentState, *, at: datetime) -> list[str]:
+class Grants:
+    """The collections a client has been granted, read once and only when a candidate needs them:
+    they matter only for access-restricted products (`rules.buyable`), which most shops have few of."""
+
+    def __init__(self, conn: Connection, client_id: str, *, at: datetime) -> None:
+        self._conn, self._client_id, self._at = conn, client_id, at
+        self._found: frozenset[str] | None = None
+
+    def get(self) -> frozenset[str]:
+        if self._found is None:
+            self._found = _collections(self._conn, self._client_id, at=self._at)
+        return self._found
+
+
+def _granted(candidates: Iterable[Product], grants: Grants | None) -> frozenset[str]:
+    """The `collections` argument of `rules.select` for these candidates (none without `grants`)."""
+    if grants is None or not any(p.access_restricted for p in candidates):
+        return frozenset()
+    return grants.get()
+
+
+def _declared_categories(conn: Connection, client_id: str, state: ConsentState, *, at: datetime,
+                         book: ConsentBook | None) -> list[str]:
     if not may(state, "declared_categories", Use.PERSONALIZE):
         return []
-    rows = gateway.read(conn, readers.DECLARED, [client_id], at=at).get(client_id, [])
+    rows = gateway.read(conn, readers.DECLARED, [client_id], at=at, book=book).get(client_id, [])
     stated = [e for e in rows if e.get("type") == "identify" and "declared_categories" in (e.get("traits") or {})]
     if not stated:
         return []
@@ -141,18 +172,22 @@ def _declared_categories(conn: Connection, client_id: str, state: ConsentState, 
 
 
 def best_sellers(conn: Connection, model: ShopModel, empty: Recommendations, state: ConsentState, request: Request,
-              brand_safety: rules.BrandSafety, *, at: datetime) -> Recommendations:
-    """L1 (or no usable behaviour): best sellers of the declared categories, else of the shop."""
-    categories = _declared_categories(conn, empty.client_id, state, at=at)
-    pools = [model.top_sellers.get(c, []) for c in categories] or [
-        sorted(model.products, key=lambda p: (-model.sold.get(p, 0), p))]
+                 brand_safety: rules.BrandSafety, *, at: datetime, book: ConsentBook | None = None) -> Recommendations:
+    """L1 (or no usable behaviour): best sellers of the declared categories, else of the shop.
+
+    `book`: the client's consent ledger when the caller has read it already."""
+    categories = _declared_categories(conn, empty.client_id, state, at=at, book=book)
+    wanted = request.k * _LOOK_AT  # `_choose` looks no further down the order
+    pools: list[Sequence[str]] = [model.top_sellers.get(c, []) for c in categories] or [model.shop_best_sellers]
     order: list[str] = []
     for rank in range(max((len(p) for p in pools), default=0)):  # round robin, category name order
+        if len(order) >= wanted:
+            break
         order += [pool[rank] for pool in pools if rank < len(pool)]
     chosen, dropped, _ = _choose(conn, model, order, k=request.k, brand_safety=brand_safety)
     items = []
     for p in chosen:
-        rank = model.top_sellers.get(p.category, []).index(p.product_id)
+        rank = model.seller_rank[(p.category, p.product_id)]
         reason = reasons.declared(p, category=p.category, rank=rank) if categories else reasons.popular(p, rank=rank)
         items.append(_item(p, reason))
     return _with(empty, items, dropped)
@@ -183,17 +218,17 @@ def _anchors(model: ShopModel, history: list[signals.Row], items: np.ndarray) ->
 def _personal(conn: Connection, model: ShopModel, empty: Recommendations, state: ConsentState,
               history: list[signals.Row], messages: list[dict[str, object]], request: Request,
               brand_safety: rules.BrandSafety, *, at: datetime) -> Recommendations:
-    ids = list(model.index)
-    log = EventLog.build(history, users=[empty.client_id], items=ids)
+    ids = model.ids
+    log = EventLog.build(history, users=[empty.client_id], items=ids, item_index=model.index)
     _, items, score, _ = model.ranker.rank(np.array([0]), history=log)
     order = items[np.lexsort((items, -score))]
     bought = frozenset(pid for _, pid, kind, _, _ in history if kind == Kind.PURCHASE)
     engaged = {pid for _, pid, _, _, _ in history}
     reference = rules.reference_price((float(model.products[p].price) for p in engaged), rules=brand_safety)
-    collections = _collections(conn, empty.client_id, at=at)
-    order_ids = [ids[i] for i in order[: request.k * 8]]
+    grants = Grants(conn, empty.client_id, at=at)
+    order_ids = [ids[i] for i in order[: request.k * _LOOK_AT]]
     chosen, dropped, ranked = _choose(conn, model, order_ids, k=request.k, brand_safety=brand_safety,
-                                      collections=collections, reference=reference, exclude=bought)
+                                      grants=grants, reference=reference, exclude=bought)
     explore = (LEVELS.index(state.level) >= 2 and may(state, "exploratory_recommendations", Use.PERSONALIZE)
                and request.exploratory > 0)
     usual = {model.products[p].category for p in engaged}
@@ -202,7 +237,7 @@ def _personal(conn: Connection, model: ShopModel, empty: Recommendations, state:
         beyond = [p for p in order_ids if model.products[p].category not in usual]
         outside = _fresh(conn, model, beyond[: request.k * 3])
         picks, _ = rules.select(outside, k=min(request.exploratory, request.k), rules=brand_safety,
-                                collections=collections, exclude=bought)
+                                collections=_granted(outside, grants), exclude=bought)
         keep = [p for p in chosen if p.category in usual][: request.k - len(picks)]
         chosen = _merge(ranked + picks, keep + picks)
         exploratory = {p.product_id for p in picks}
@@ -216,7 +251,7 @@ def _personal(conn: Connection, model: ShopModel, empty: Recommendations, state:
         anchor_cf = (products[ids[cf[i][0]]], cf[i][1]) if i in cf else None
         anchor_ct = (products[ids[content[i][0]]], content[i][1]) if i in content else None
         sellers = model.top_sellers.get(p.category, [])
-        rank = sellers.index(p.product_id) if model.sold.get(p.product_id) else None
+        rank = model.seller_rank[(p.category, p.product_id)] if model.sold.get(p.product_id) else None
         reason = reasons.personal(p, collaborative=anchor_cf, content=anchor_ct, browsed_category=p.category in usual,
                                   best_seller_rank=rank if rank is not None and len(sellers) else None, used=used,
                                   exploratory=p.product_id in exploratory)
@@ -247,7 +282,7 @@ def _product_page(conn: Connection, model: ShopModel, empty: Recommendations, pa
                   brand_safety: rules.BrandSafety, *, at: datetime) -> Recommendations:
     """Companions of the page's product: stylist pairings, co-views and shared attributes; from L2
     the client's ranker score reorders them (half weight) and items they bought are left out."""
-    ids = list(model.index)
+    ids = model.ids
     base = model.ranker.base_
     if page.product_id not in model.index:
         return _with(empty, [], [])
@@ -263,7 +298,7 @@ def _product_page(conn: Connection, model: ShopModel, empty: Recommendations, pa
     candidates = np.flatnonzero(affinity > 0)
     bought: frozenset[str] = frozenset()
     if history and candidates.size:
-        log = EventLog.build(history, users=[empty.client_id], items=ids)
+        log = EventLog.build(history, users=[empty.client_id], items=ids, item_index=model.index)
         extra = sparse.csr_matrix((np.ones(candidates.size), (np.zeros(candidates.size, np.int64), candidates)),
                                   shape=(1, len(ids)))
         _, items, score, _ = model.ranker.rank(np.array([0]), history=log, extra=extra)
@@ -273,8 +308,8 @@ def _product_page(conn: Connection, model: ShopModel, empty: Recommendations, pa
     else:
         final = affinity[candidates]
     order = candidates[np.lexsort((candidates, -final))]
-    chosen, dropped, _ = _choose(conn, model, [ids[i] for i in order[: request.k * 8]], k=request.k,
-                                 brand_safety=brand_safety, collections=_collections(conn, empty.client_id, at=at),
+    chosen, dropped, _ = _choose(conn, model, [ids[i] for i in order[: request.k * _LOOK_AT]], k=request.k,
+                                 brand_safety=brand_safety, grants=Grants(conn, empty.client_id, at=at),
                                  exclude=bought | {page.product_id})
     used = tuple(sorted(signals.categories_used(messages))) if history else ()
     served: list[Item] = []

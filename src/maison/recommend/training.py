@@ -15,6 +15,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -50,6 +51,23 @@ class ShopModel:
     top_sellers: dict[str, list[str]]  # category -> product ids by units sold in the 30 days before `at`
     sold: dict[str, int]
     clients: int  # clients whose behaviour the model learned from
+
+    # Views of the fields above that every request needs, derived once per model rather than
+    # per request (over a 10,000-item catalogue each cost about a millisecond or more).
+    @cached_property
+    def ids(self) -> tuple[str, ...]:
+        """The item space in index order (`ids[index[p]] == p`)."""
+        return tuple(self.index)
+
+    @cached_property
+    def shop_best_sellers(self) -> tuple[str, ...]:
+        """Every product by units sold in the window, most first (ties by id)."""
+        return tuple(sorted(self.products, key=lambda p: (-self.sold.get(p, 0), p)))
+
+    @cached_property
+    def seller_rank(self) -> dict[tuple[str, str], int]:
+        """(category, product id) -> the product's position in `top_sellers[category]`."""
+        return {(c, p): rank for c, pids in self.top_sellers.items() for rank, p in enumerate(pids)}
 
 
 def attributes(product: Product) -> ItemAttributes:

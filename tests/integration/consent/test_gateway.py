@@ -39,3 +39,23 @@ def test_withdrawing_changes_what_readers_receive_not_just_labels(engine):  # ty
     assert read(engine, "2026-01-10T00:00:00+00:00") == ["decl"]  # no look-back into a past state
     send(engine, consent_message(at="2026-01-13T10:00:00+00:00", level="L2", off=("browsing_behaviour",), userId="u1"))
     assert read(engine, "2026-01-14T00:00:00+00:00") == ["decl"]  # stored earlier, no longer used
+
+
+def test_a_ledger_the_caller_already_read_gives_the_same_rows_and_the_policy_still_applies(engine):  # type: ignore[no-untyped-def]
+    from maison.consent import service as consent
+
+    send(engine,
+         consent_message(at="2026-01-05T10:00:00+00:00", level="L1", extra=("browsing_behaviour",), userId="u1"),
+         {"type": "identify", "userId": "u1", "messageId": "decl", "timestamp": "2026-01-05T10:01:00Z", "traits": {"declared_categories": ["Knitwear"]}},
+         {"type": "track", "event": "Product Viewed", "userId": "u1", "messageId": "view", "timestamp": "2026-01-06T10:00:00Z", "properties": {"product_id": "P"}},
+         consent_message(at="2026-01-11T10:00:00+00:00", level="L2", userId="u1"))
+    with engine.connect() as conn:
+        client = find_client(conn, "u1")
+        book = consent.book(conn, [client])
+        for at in ("2026-01-10T00:00:00+00:00", "2026-01-12T00:00:00+00:00"):
+            instant = datetime.fromisoformat(at)
+            shared = gateway.read(conn, READER, [client], at=instant, book=book)
+            assert shared == gateway.read(conn, READER, [client], at=instant)
+        # the book is the consent, not a pass: a ledger without the client's entries yields nothing
+        empty = consent.ConsentBook({})
+        assert gateway.read(conn, READER, [client], at=datetime(2026, 1, 12, tzinfo=UTC), book=empty) == {}

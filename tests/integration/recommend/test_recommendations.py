@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 
 from helpers import consent_message
 from maison.access.auth import issue_token
@@ -176,6 +176,40 @@ def test_the_served_set_is_written_to_the_decision_audit(shop: Engine, client: T
     assert row["client_id"] == client_of(shop, "ada") and row["model_version"] == ada["model_version"]
     assert [r["product_id"] for r in row["reasons"]] == [i["product_id"] for i in ada["items"]]
     assert sorted(row["data_categories"]) == ada["data_categories"]
+
+
+def test_the_read_snapshot_ends_before_the_audit_is_written(shop: Engine, client: TestClient, admin_key: str) -> None:
+    """A reader still open when the audit commits keeps SQLite's write-ahead log from restarting;
+    past its checkpoint size every commit then checkpoints (an fsync) inside the request."""
+    open_at_commit: list[int] = []
+
+    def on_commit(_conn: Any) -> None:
+        open_at_commit.append(shop.pool.checkedout())
+
+    get(client, admin_key, "ada")  # the key is remembered and the model fitted before counting
+    event.listen(shop, "commit", on_commit)
+    try:
+        get(client, admin_key, "ada")
+    finally:
+        event.remove(shop, "commit", on_commit)
+    assert open_at_commit == [1]  # the audit's own connection only
+
+
+def test_an_access_restricted_piece_is_served_only_to_a_client_granted_its_collection(
+        shop: Engine, client: TestClient, admin_key: str) -> None:
+    from maison.personalize import derived
+
+    def companions() -> list[str]:
+        body = get(client, admin_key, "bo", surface="product_page", product_id="KN-6", k=10)
+        return [i["product_id"] for i in body["items"]]
+
+    assert "KN-7" not in companions()
+    bo = client_of(shop, "bo")
+    with shop.begin() as conn:
+        derived.record(conn, bo, kind=derived.COLLECTION_ACCESS, as_of=NOW - timedelta(days=1),
+                       payload={"collection": "Atelier Collection"}, data_categories=["purchase_history"],
+                       model_version="test")
+    assert "KN-7" in companions()
 
 
 def test_l3_exploratory_picks_are_labelled_and_come_from_outside_the_usual_categories(

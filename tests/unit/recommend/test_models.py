@@ -121,3 +121,16 @@ def test_a_served_model_holds_no_client_rows_and_scores_clients_from_their_own_h
     ranker.forget_users()
     assert ranker.base_.engagement.shape[0] == 0 and ranker.base_.purchases.nnz == 0
     assert (ranker.recommend(np.arange(30), 5, history=log.before(t0)) == before).all()
+
+
+def test_a_log_built_on_a_served_models_item_index_is_the_log_built_without_it() -> None:
+    items = ("x", "y", "z")
+    rows = [("u", "z", Kind.VIEW, 1.0, 1.0), ("u", "x", Kind.PURCHASE, 2.0, 2.0)]
+    plain = EventLog.build(rows, users=["u"], items=items)
+    indexed = EventLog.build(rows, users=["u"], items=items, item_index={p: i for i, p in enumerate(items)})
+    assert indexed.items == plain.items and (indexed.item == plain.item).all() and (indexed.item == [2, 0]).all()
+    assert (indexed.matrix().toarray() == plain.matrix().toarray()).all()
+    with pytest.raises(ValueError, match="rows name only those"):  # the index is not extended
+        EventLog.build([("u", "w", Kind.VIEW, 1.0, 1.0)], users=["u"], items=items, item_index={"x": 0, "y": 1, "z": 2})
+    with pytest.raises(ValueError, match="position of each of items"):
+        EventLog.build(rows, users=["u"], items=items, item_index={"x": 0, "z": 2})
