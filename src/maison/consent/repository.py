@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, String, select
 
 from maison.consent.entities import EntryKind, LedgerEntry
-from maison.core.dialect import insert_rows, is_one_of, rows_table, value_chunks
+from maison.core.dialect import insert_rows, is_one_of, rows_params, rows_table, value_chunks
 from maison.core.schema import consent_ledger
 from maison.core.types import UTCDateTime
 
@@ -66,6 +66,10 @@ def entries_for(
     return dict(found)
 
 
+_PROBE_COLUMNS: dict[str, Any] = {"client_id": String(), "purpose": String(), "at": UTCDateTime()}
+_LATEST: dict[str, Any] = {}
+
+
 def latest_statements(conn: Connection, probes: Sequence[Statement]) -> dict[Statement, bool | None]:
     """For each (client, purpose, instant): `granted` of the last statement of that purpose
     effective at or before the instant (ties: the one recorded last), or None if there is none.
@@ -77,9 +81,9 @@ def latest_statements(conn: Connection, probes: Sequence[Statement]) -> dict[Sta
     """
     wanted = list(dict.fromkeys(probes))
     found: dict[Statement, bool | None] = {}
-    for start in range(0, len(wanted), _PROBES_PER_QUERY):
-        part = wanted[start : start + _PROBES_PER_QUERY]
-        probe = rows_table(conn, "probe", {"client_id": String(), "purpose": String(), "at": UTCDateTime()}, part)
+    stmt = _LATEST.get(conn.dialect.name)
+    if stmt is None:  # built once per backend: building and keying it cost most of a small batch's query
+        probe = rows_table(conn, "probe", _PROBE_COLUMNS)
         last = (
             select(consent_ledger.c.granted)
             .where(
@@ -93,7 +97,10 @@ def latest_statements(conn: Connection, probes: Sequence[Statement]) -> dict[Sta
             .limit(1)
             .scalar_subquery()
         )
-        for n, granted in conn.execute(select(probe.c.n, last)):
+        stmt = _LATEST[conn.dialect.name] = select(probe.c.n, last)
+    for start in range(0, len(wanted), _PROBES_PER_QUERY):
+        part = wanted[start : start + _PROBES_PER_QUERY]
+        for n, granted in conn.execute(stmt, rows_params(conn, "probe", _PROBE_COLUMNS, part)):
             found[part[n]] = None if granted is None else bool(granted)
     return found
 

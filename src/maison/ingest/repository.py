@@ -16,7 +16,7 @@ from maison.ingest.entities import Event, Rejection
 def existing_message_ids(conn: Connection, source: str, message_ids: Iterable[str]) -> set[str]:
     """The messageIds of this source already stored (probed on the unique index, `lookup_keys`)."""
     keys = [(m,) for m in sorted(set(message_ids))]
-    found = lookup_keys(conn, events, ("message_id",), keys, value="id", where=(events.c.source == source,))
+    found = lookup_keys(conn, events, ("message_id",), keys, value="id", where={"source": source})
     return {k[0] for k in found}
 
 
