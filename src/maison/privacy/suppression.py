@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from maison.core.dialect import insert_ignoring_conflicts, is_one_of, value_chunks
+from maison.core.dialect import insert_ignoring_conflicts, lookup_keys
 from maison.core.schema import suppressions
 
 Identifier = tuple[str, str]
@@ -27,15 +27,11 @@ def keyed_hash(key: bytes, identifier: Identifier) -> str:
 
 
 def suppressed(conn: Connection, key: bytes, identifiers: Iterable[Identifier]) -> set[Identifier]:
-    """Which of these identifiers belong to an erased client."""
+    """Which of these identifiers belong to an erased client (asked of every ingest batch)."""
     by_hash = {keyed_hash(key, i): i for i in set(identifiers)}
-    found: set[Identifier] = set()
-    for chunk in value_chunks(conn, sorted(by_hash)):
-        rows = conn.execute(
-            select(suppressions.c.identifier_hash).where(is_one_of(conn, suppressions.c.identifier_hash, chunk))
-        )
-        found.update(by_hash[r[0]] for r in rows)
-    return found
+    hashes = [(h,) for h in sorted(by_hash)]
+    found = lookup_keys(conn, suppressions, ("identifier_hash",), hashes, value="identifier_hash")
+    return {by_hash[h] for (h,) in found}
 
 
 def suppress(
