@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
@@ -77,8 +78,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(web_router)
 
     @app.get("/healthz", include_in_schema=False)
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def health() -> dict[str, str | int]:
+        # `worker`: which server process answered, so a supervisor (or the benchmark) can tell
+        # that every worker is up before it opens long-lived connections.
+        return {"status": "ok", "worker": os.getpid()}
 
     return app
 

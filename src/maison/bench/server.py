@@ -56,14 +56,21 @@ class Server:
         return self
 
     def _wait_ready(self, timeout: float) -> None:
+        """Until every worker has answered `/healthz` (each on a new connection). Load
+        generators keep their connections open: opened while a second worker was still
+        importing, all of them stayed on the first one, and the run measured one worker."""
         deadline = time.monotonic() + timeout
         assert self._proc is not None
+        seen: set[int] = set()
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 raise ServerError(f"server exited with {self._proc.returncode}:\n{self.log_tail()}")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
-                    return
+                answer = httpx.get(f"{self.url}/healthz", timeout=1.0)
+                if answer.status_code == 200:
+                    seen.add(int(answer.json().get("worker", 0)))
+                    if len(seen) >= self.workers:
+                        return
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
