@@ -188,3 +188,11 @@ def test_errors_to_an_allowed_origin_are_readable_by_the_browser(client, engine,
     assert unauthorized.status_code == 401 and unauthorized.headers["access-control-allow-origin"] == "https://shop.example.com"
     foreign = client.post("/v1/t", content=orjson.dumps({"event": "X", "writeKey": write_key}), headers={**h, "Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in foreign.headers
+
+
+def test_health_names_the_worker_that_answered(client):  # type: ignore[no-untyped-def]
+    import os
+
+    answer = client.get("/healthz")
+    assert answer.status_code == 200
+    assert answer.json() == {"status": "ok", "worker": os.getpid()}  # TestClient runs the app in this process
