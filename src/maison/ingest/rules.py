@@ -32,10 +32,15 @@ class MessageError(ValueError):
         self.reason = reason
 
 
+_ID_TYPES = (str, int, float)  # a tuple, not `str | int | float`: that union was built on every call
+
+
 def _id(value: Any) -> str | None:
-    if value is None or value == "":
+    if type(value) is str:  # the usual case first: ids are strings
+        return value or None
+    if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if isinstance(value, bool) or not isinstance(value, _ID_TYPES):
         raise TypeError
     return str(value)
 
@@ -174,7 +179,9 @@ def _id_or_none(value: Any) -> str | None:
 
 
 def _str(value: Any) -> str | None:
-    return None if value is None or isinstance(value, dict | list) else str(value)
+    if type(value) is str:
+        return value
+    return None if value is None or isinstance(value, (dict, list)) else str(value)
 
 
 def _number(props: Mapping[str, Any], key: str) -> float | None:
