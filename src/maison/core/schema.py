@@ -110,8 +110,6 @@ events = Table(
     Index("ix_events_client_time", "client_id", "timestamp"),
     Index("ix_events_event_time", "event", "timestamp"),
     Index("ix_events_product", "product_id"),
-    Index("ix_events_user", "user_id"),
-    Index("ix_events_anon", "anonymous_id"),
 )
 
 # Messages that failed validation inside an accepted batch: kept, with the reason, for replay.
