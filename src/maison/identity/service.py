@@ -188,7 +188,10 @@ def _lock_and_reread(
         lock_identity_keys(conn, exclusive=missing_x, shared=missing_s)
         held_x |= missing_x
         held_s |= missing_s
+        before = {i: owner[i] for i in wanted if i in owner}
         owner = repo.owners(conn, wanted)
+        if owner == before:
+            return owner  # nothing moved before the locks: the same names, all held now
     # Owners kept moving under us (a storm of merges): take the whole graph instead.
     lock_identity_graph(conn)
     return repo.owners(conn, wanted)
