@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from maison.access.auth import Caller, audit_read, authorize_client
 from maison.core.clock import parse_instant, utcnow
-from maison.core.deps import ReadConn
+from maison.core.db import reading
 from maison.core.errors import BadRequest
 from maison.core.responses import JSONResponse
 from maison.identity.service import find_client
@@ -17,13 +17,14 @@ from maison.personalize import service
 router = APIRouter(prefix="/v1", tags=["personalize"])
 
 
-Conn = ReadConn
+# Each route reads on a connection of its own and closes it before it writes (the access log,
+# the cohort used): on SQLite a reader still open when a write commits keeps the write-ahead
+# log from restarting, and every later commit then checkpoints inside its request.
 
 
 @router.get("/digests/{identifier}", response_class=JSONResponse)
 def get_digest(
     identifier: str,
-    conn: Conn,
     request: Request,
     caller: Caller,
     week: Annotated[str, Query(description="ISO week, e.g. 2026-W06.", max_length=10)],
@@ -33,9 +34,10 @@ def get_digest(
 
     Staff keys (admin; associates for clients of their store) and the client's own token;
     every read by a person is written to the access log."""
-    client_id = find_client(conn, identifier)
-    authorize_client(caller, client_id, conn=conn)
-    found = service.digest_for_week(conn, client_id, week)
+    with reading(request.app.state.maison.engine) as conn:  # closed before the audit commits (above)
+        client_id = find_client(conn, identifier)
+        authorize_client(caller, client_id, conn=conn)
+        found = service.digest_for_week(conn, client_id, week)
     if caller.is_person:
         with request.app.state.maison.engine.begin() as audit:
             audit_read(audit, caller, client_id, "digest", at=utcnow())
@@ -46,7 +48,6 @@ def get_digest(
 def get_product_page(
     product_id: str,
     identifier: str,
-    conn: Conn,
     request: Request,
     caller: Caller,
     at: Annotated[str | None, Query(description="ISO 8601 instant (default: now).", max_length=40)] = None,
@@ -58,9 +59,10 @@ def get_product_page(
         instant = parse_instant(at) if at else utcnow()
     except ValueError:
         raise BadRequest("`at` must be an ISO 8601 instant", details={"field": "at"}) from None
-    client_id = find_client(conn, identifier)
-    authorize_client(caller, client_id, conn=conn)
-    page = service.product_page(conn, client_id, product_id, at=instant)
+    with reading(request.app.state.maison.engine) as conn:
+        client_id = find_client(conn, identifier)
+        authorize_client(caller, client_id, conn=conn)
+        page = service.product_page(conn, client_id, product_id, at=instant)
     with request.app.state.maison.engine.begin() as write:
         service.remember_cohort(write, client_id, at=instant)
         if caller.is_person:

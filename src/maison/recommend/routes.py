@@ -31,7 +31,7 @@ def get_recommendations(
     audit. Staff keys (admin; associates for clients of their store) and the client's own token;
     every read by a person is written to the access log."""
     engine = request.app.state.maison.engine
-    # The read connection is opened here rather than by the `ReadConn` dependency, and closed
+    # The read connection is opened here rather than by a FastAPI dependency, and closed
     # before the audit is written: on SQLite a reader still open when the audit commits keeps
     # the write-ahead log from being restarted, and once the log has passed its checkpoint size
     # every later commit checkpoints (an fsync, 3-15 ms) inside the request. (A dependency with

@@ -233,3 +233,21 @@ def test_profile_reads_need_credentials_and_staff_reads_are_audited(client, engi
     with engine.connect() as conn:
         rows = [tuple(r) for r in conn.execute(select(access_log.c.actor, access_log.c.scope, access_log.c.what))]
     assert rows == [("claire", "associate", "profile")]
+
+
+def test_the_read_ends_before_the_access_log_is_written(client: TestClient, engine: Engine) -> None:
+    # A reader still open when the access log commits keeps SQLite's write-ahead log from
+    # restarting; past its checkpoint size every commit then checkpoints inside the request.
+    store(engine, history())
+    client.get("/v1/profiles/u1")  # the key is remembered before counting
+    open_at_commit: list[int] = []
+
+    def on_commit(_conn: Any) -> None:
+        open_at_commit.append(engine.pool.checkedout())
+
+    event.listen(engine, "commit", on_commit)
+    try:
+        assert client.get("/v1/profiles/u1").status_code == 200
+    finally:
+        event.remove(engine, "commit", on_commit)
+    assert open_at_commit == [1]  # the access log's own connection only
