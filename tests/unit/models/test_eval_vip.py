@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from maison.models.evaluation.cli import app
-from maison.models.evaluation.metrics import ranking_metrics, top_selection
+from maison.models.evaluation.metrics import paired_difference, ranking_metrics, top_selection
 
 
 def test_a_perfect_ranking_has_auc_one_and_lift_one_over_the_base_rate() -> None:
@@ -22,6 +22,26 @@ def test_a_perfect_ranking_has_auc_one_and_lift_one_over_the_base_rate() -> None
 def test_top_selection_takes_exactly_the_top_tenth() -> None:
     assert top_selection(np.arange(95.0)).sum() == 10
     assert top_selection(np.arange(95.0))[-10:].all()
+
+
+def test_a_clearly_better_ranking_has_an_interval_above_zero_and_a_ranking_equals_itself() -> None:
+    rng = np.random.default_rng(3)
+    y = (rng.random(400) < 0.1).astype(int)
+    informative = y + rng.normal(0, 0.5, 400)  # separates most future VIPs
+    noise = rng.normal(0, 1, 400)
+    better = paired_difference(y, informative, noise, metric="roc_auc", resamples=300)
+    assert better["difference"] > 0.3 and better["low"] > 0  # the interval excludes no difference
+    same = paired_difference(y, noise, noise, metric="average_precision", resamples=100)
+    assert same == {"difference": 0.0, "low": 0.0, "high": 0.0, "resamples": 100}
+
+
+def test_a_small_cohort_gives_a_wide_interval() -> None:
+    rng = np.random.default_rng(5)
+    y = (rng.random(120) < 0.1).astype(int)
+    a, b = y + rng.normal(0, 1.0, 120), y + rng.normal(0, 1.0, 120)  # two equally good rankings
+    d = paired_difference(y, a, b, metric="average_precision", resamples=300)
+    assert d["low"] < 0 < d["high"]  # chance alone: no claim either way
+    assert d["high"] - d["low"] > 0.1
 
 
 def test_eval_vip_on_a_cdnow_subsample_writes_a_comparable_report(tmp_path: Path, cdnow_available: None) -> None:
@@ -38,6 +58,11 @@ def test_eval_vip_on_a_cdnow_subsample_writes_a_comparable_report(tmp_path: Path
     assert cdnow["metrics"]["maison"]["roc_auc"] > 0.6
     assert cdnow["metrics"]["maison"]["lift_top"] > 1.5
     assert "Early spend (RFM)" in result.output
+    versus = cdnow["versus"]["early_spend"]["roc_auc"]
+    assert versus["low"] <= versus["difference"] <= versus["high"]
+    assert versus["difference"] == pytest.approx(
+        cdnow["metrics"]["maison"]["roc_auc"] - cdnow["metrics"]["early_spend"]["roc_auc"])
+    assert "Maison minus Early spend (RFM) (95% paired bootstrap)" in result.output
 
 
 def test_eval_vip_refuses_an_unknown_data_set(tmp_path: Path) -> None:

@@ -75,6 +75,12 @@ def render(report: dict[str, Any], console: Console) -> None:
                 f"{m['lift_top']:.2f}",
             )
         console.print(table)
+        for name, by_metric in (result.get("versus") or {}).items():
+            parts = [
+                f"{label} {d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"
+                for label, d in (("ROC AUC", by_metric["roc_auc"]), ("avg precision", by_metric["average_precision"]))
+            ]
+            console.print(f"Maison minus {LABELS.get(name, name)} (95% paired bootstrap): " + "; ".join(parts))
         fair = result.get("fairness")
         if fair:
             below = [f for f in fair.get("flags") or [] if "below" in f]

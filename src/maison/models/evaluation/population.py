@@ -21,7 +21,7 @@ from sqlalchemy import Connection, select
 
 from maison.core.schema import clients, identities
 from maison.models.evaluation.baselines import bgnbd_value, early_spend
-from maison.models.evaluation.run import compare, fairness
+from maison.models.evaluation.run import compare, fairness, versus
 from maison.models.features.pipeline import compute
 from maison.models.features.service import READER, catalog_tables
 from maison.models.features.spec import DAY
@@ -116,6 +116,7 @@ def evaluate_population(
         "train_clients": model.validation_["rows_train"] + model.validation_["rows_validation"],
         "test_clients": len(ids),
         "metrics": compare(y, scores, fraction=fraction),
+        "versus": versus(y, scores),
         "calibration": {k: model.validation_[k] for k in ("brier", "brier_uncalibrated", "calibration")},
         "boosting": {k: model.validation_[k] for k in ("trees", "tree_size")},
         "fairness": fairness(y, scores["maison"], sensitive, fraction=fraction),

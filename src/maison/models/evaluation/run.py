@@ -14,7 +14,7 @@ import pandas as pd
 
 from maison.models.evaluation.baselines import bgnbd_value, early_spend
 from maison.models.evaluation.datasets import Dataset
-from maison.models.evaluation.metrics import ranking_metrics, top_selection
+from maison.models.evaluation.metrics import paired_difference, ranking_metrics, top_selection
 from maison.models.features.pipeline import compute
 from maison.models.features.spec import DAY
 from maison.models.vip.model import train
@@ -24,6 +24,17 @@ RANKINGS = ("maison", "early_spend", "bgnbd_gamma_gamma")
 
 def compare(y: pd.Series, scores: Mapping[str, np.ndarray], *, fraction: float = 0.1) -> dict[str, dict[str, float]]:
     return {name: ranking_metrics(y, s, fraction=fraction) for name, s in scores.items()}
+
+
+def versus(y: pd.Series, scores: Mapping[str, np.ndarray], *, resamples: int = 500) -> dict[str, Any]:
+    """Maison minus each baseline, in ROC AUC and average precision, with paired bootstrap intervals."""
+    return {
+        name: {
+            metric: paired_difference(y, scores["maison"], s, metric=metric, resamples=resamples)
+            for metric in ("roc_auc", "average_precision")
+        }
+        for name, s in scores.items() if name != "maison"
+    }
 
 
 def fairness(
@@ -67,6 +78,7 @@ def evaluate(data: Dataset, *, fraction: float = 0.1) -> dict[str, Any]:
         "train_clients": len(train_rows),
         "test_clients": len(test_rows),
         "metrics": compare(y, scores, fraction=fraction),
+        "versus": versus(y, scores),
         "calibration": {k: model.validation_[k] for k in ("brier", "brier_uncalibrated", "calibration")},
         "boosting": {k: model.validation_[k] for k in ("trees", "tree_size")},
         "fairness": fairness(y, maison, sensitive, fraction=fraction),
