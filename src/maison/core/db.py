@@ -13,6 +13,8 @@ import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 
+from maison.core.dialect import RETRYABLE_UNIQUE
+
 T = TypeVar("T")
 
 
@@ -164,9 +166,6 @@ class _WriteTurns:
 
 _DEADLOCK = "40P01"
 _UNIQUE_VIOLATION = "23505"
-# Unique constraints whose violation means "a concurrent transaction stored this meanwhile":
-# the writer checked the key was absent, so running its transaction again finds it instead.
-RETRYABLE_UNIQUE = frozenset({"uq_events_source_message"})
 _TRANSACTION_ATTEMPTS = 3
 
 

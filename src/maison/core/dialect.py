@@ -73,6 +73,12 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Se
     _lean_executemany(conn, table, columns, rows, skip_conflicts=False)
 
 
+# Unique constraints whose violation means "a concurrent transaction stored this meanwhile": the
+# writer checked the key was absent (`insert_new_rows`), so `core.db.in_transaction` runs its
+# transaction again and the check then finds the row.
+RETRYABLE_UNIQUE = frozenset({"uq_events_source_message"})
+
+
 def insert_new_rows(
     conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, unique: str
 ) -> None:
@@ -84,11 +90,13 @@ def insert_new_rows(
     runs the whole transaction again, and the caller's check then sees the row. That is
     rare (a retry racing its original), and cheaper than staging every batch to filter it.
     """
+    if unique not in RETRYABLE_UNIQUE or unique not in {c.name for c in table.constraints}:
+        # Checked on both backends: a race on a constraint `in_transaction` does not retry
+        # would surface only on PostgreSQL, and only under load.
+        raise ValueError(f"{unique} is not a retryable unique constraint of {table.name}")
     if not rows:
         return
     if conn.dialect.name == "postgresql":
-        if unique not in {c.name for c in table.constraints}:
-            raise ValueError(f"{table.name} has no constraint {unique}")
         _copy_rows(conn, table, columns, rows)
         return
     _lean_executemany(conn, table, columns, rows, skip_conflicts=True)
@@ -281,6 +289,7 @@ def lookup_keys(
             params = {**rows_params(conn, "probe", types, part), **{f"where_{c}": v for c, v in fixed.items()}}
             found.update((part[n], v) for n, v in conn.execute(stmt, params))
         return found
+    fixed_where = [table.c[c] == v for c, v in fixed.items()]
     for chunk in value_chunks(conn, wanted):
         groups: dict[tuple[Any, ...], list[Any]] = {}
         for k in chunk:
@@ -289,7 +298,6 @@ def lookup_keys(
             and_(*[c == v for c, v in zip(columns, lead, strict=False)], is_one_of(conn, columns[-1], lasts))
             for lead, lasts in groups.items()
         ]
-        fixed_where = [table.c[c] == v for c, v in fixed.items()]
         for row in conn.execute(select(*columns, table.c[value]).where(*fixed_where, or_(*per_lead))):
             found[tuple(row[:-1])] = row[-1]
     return found
