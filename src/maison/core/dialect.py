@@ -303,6 +303,46 @@ def lookup_keys(
     return found
 
 
+_PROBED_ROWS: dict[tuple[str, str, str, tuple[str, ...]], Any] = {}
+
+
+def rows_of_keys(
+    conn: Connection, table: Table, key: str, keys: Sequence[Any], columns: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """Every row of `table` whose `key` column is one of `keys`, as (key, *columns) tuples.
+
+    For a column with its own (non-unique) index, where a key may have several rows.
+    PostgreSQL: each key is a LATERAL probe of that index, so the plan cannot turn into a
+    scan whatever the statistics say; given `key = ANY(...)` plus a filter on another
+    indexed column, a growing store's stale statistics made it scan that other index and
+    filter every row (the userIds of all clients, for a hundred). SQLite: `IN (json_each)`.
+    """
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
+        return []
+    if conn.dialect.name != "postgresql":
+        out: list[tuple[Any, ...]] = []
+        for chunk in value_chunks(conn, wanted):
+            stmt = select(table.c[key], *[table.c[c] for c in columns]).where(is_one_of(conn, table.c[key], chunk))
+            out += [tuple(r) for r in conn.execute(stmt)]
+        return out
+    shape = (table.name, key, "rows", tuple(columns))
+    types = {key: table.c[key].type}
+    stmt = _PROBED_ROWS.get(shape)
+    if stmt is None:
+        probe = rows_table(conn, "probe", types)
+        hit = select(*[table.c[c] for c in columns]).where(table.c[key] == probe.c[key]).lateral("hit")
+        stmt = _PROBED_ROWS[shape] = select(probe.c.n, *[hit.c[c] for c in columns]).select_from(
+            probe.join(hit, true())
+        )
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(wanted), _SET_CHUNK):
+        part = wanted[start : start + _SET_CHUNK]
+        params = rows_params(conn, "probe", types, [(k,) for k in part])
+        rows += [(part[n], *rest) for n, *rest in conn.execute(stmt, params)]
+    return rows
+
+
 def rows_table(conn: Connection, name: str, columns: Mapping[str, TypeEngine[Any]]) -> CTE:
     """A table of rows to join or correlate with, given at execution (`rows_params`): columns
     `n` (the row's 0-based position) and `columns`, in order. Values are bound with each

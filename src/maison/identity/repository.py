@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select, update
 
-from maison.core.dialect import insert_rows, is_one_of, lookup_keys, value_chunks
+from maison.core.dialect import insert_rows, lookup_keys, rows_of_keys
 from maison.core.schema import CLIENT_KEYED, clients, events, identities, identity_merges
 from maison.identity.rules import USER, event_owner_identifier
 
@@ -31,22 +31,16 @@ def owners(conn: Connection, idents: Iterable[Identifier]) -> dict[Identifier, s
 def users_of(conn: Connection, client_ids: Iterable[str]) -> dict[str, frozenset[str]]:
     """The userIds each client holds.
 
-    On SQLite it selects every identifier of the clients and keeps the userIds here: with
-    `kind = 'user'` in the query, SQLite chose the primary key's `kind` prefix and scanned
-    every userId of the store instead of probing the client index for a handful of rows.
-    PostgreSQL probes the client index either way and is asked for userIds only (a third of
-    the rows to send and read back).
+    Every identifier of the clients is read by the client index (`rows_of_keys`) and the
+    userIds are kept here. With `kind = 'user'` in the query, both SQLite and (on a growing
+    store whose statistics lagged) PostgreSQL chose the primary key's `kind` prefix and
+    scanned every userId of the store instead of probing the client index for a few rows.
     """
     result: dict[str, set[str]] = defaultdict(set)
-    only_users = conn.dialect.name == "postgresql"
-    for chunk in value_chunks(conn, sorted(set(client_ids))):
-        stmt = select(identities.c.client_id, identities.c.kind, identities.c.value).where(
-            is_one_of(conn, identities.c.client_id, chunk)
-        )
-        rows = conn.execute(stmt.where(identities.c.kind == USER) if only_users else stmt)
-        for client_id, kind, value in rows:
-            if kind == USER:
-                result[client_id].add(value)
+    rows = rows_of_keys(conn, identities, "client_id", sorted(set(client_ids)), ("kind", "value"))
+    for client_id, kind, value in rows:
+        if kind == USER:
+            result[client_id].add(value)
     return {c: frozenset(v) for c, v in result.items()}
 
 

@@ -1,0 +1,80 @@
+"""Reads of the identity graph that ingestion makes on every batch: right answers, and plans
+that stay index probes as the store grows (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, text
+
+from maison.core.db import make_engine
+from maison.core.dialect import insert_rows
+from maison.core.schema import clients, identities, metadata
+from maison.identity import repository as repo
+
+T0 = datetime(2026, 1, 5, 20, 0, tzinfo=UTC)
+
+
+def _graph(engine: Engine, holders: dict[str, list[tuple[str, str]]]) -> None:
+    with engine.begin() as conn:
+        insert_rows(conn, clients, ("id", "created_at"), [(c, T0) for c in holders])
+        insert_rows(
+            conn, identities, ("kind", "value", "client_id", "linked_at"),
+            [(kind, value, c, T0) for c, idents in holders.items() for kind, value in idents],
+        )
+
+
+def test_users_of_gives_each_client_its_user_ids_and_nothing_else(engine: Engine) -> None:
+    _graph(engine, {
+        "cl_a": [("user", "u-1"), ("user", "u-2"), ("anonymous", "anon-1"), ("email", "a@example.com")],
+        "cl_b": [("user", "u-3")],
+        "cl_c": [("anonymous", "anon-2")],
+        "cl_d": [("user", "u-4")],
+    })
+    with engine.connect() as conn:
+        found = repo.users_of(conn, ["cl_a", "cl_b", "cl_c", "cl_unknown"])
+    assert found == {"cl_a": frozenset({"u-1", "u-2"}), "cl_b": frozenset({"u-3"})}
+
+
+@pytest.fixture
+def postgres(postgres_database: str) -> Iterator[Engine]:
+    """The PostgreSQL store alone: what its planner does is the question."""
+    engine = make_engine(postgres_database)
+    yield engine
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_users_of_probes_the_client_index_while_statistics_lag_behind_the_store(postgres: Engine) -> None:
+    engine = postgres
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE identities"))  # statistics of an empty table...
+    _graph(engine, {f"cl_{n:05d}": [("user", f"u-{n}"), ("anonymous", f"a-{n}")] for n in range(5_000)})
+    statements: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        with engine.connect() as conn:  # ...while it holds 10,000 rows, 5,000 of them userIds
+            assert repo.users_of(conn, ["cl_00007", "cl_04000"]) == {
+                "cl_00007": frozenset({"u-7"}), "cl_04000": frozenset({"u-4000"}),
+            }
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    [(statement, parameters)] = [(s, p) for s, p in statements if "identities" in s]
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor:
+            cursor.execute("EXPLAIN " + statement, parameters)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "ix_identities_client_id" in plan, plan
+    assert "pk_identities" not in plan, plan
