@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     ColumnElement,
     Connection,
+    DateTime,
     String,
     Table,
     and_,
@@ -51,7 +52,7 @@ def upsert(
     conn.execute(stmt.on_conflict_do_update(index_elements=list(index), set_=updates), list(rows))
 
 
-_LEAN_INSERTS: dict[tuple[str, str, tuple[str, ...], bool], tuple[str, list[Any]]] = {}
+_LEAN_INSERTS: dict[tuple[str, str, tuple[str, ...], bool], tuple[str, tuple[Any, ...]]] = {}
 
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -106,6 +107,51 @@ def _bind_processors(conn: Connection, table: Table, columns: Sequence[str]) -> 
     return [table.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in columns]
 
 
+Processor = tuple[int, Any, bool]  # (column position, value -> stored form, whether values repeat)
+
+
+def _processing(table: Table, columns: Sequence[str], processors: Sequence[Any]) -> tuple[Processor, ...]:
+    """The columns whose values need converting, and which of them hold instants.
+
+    Most columns (strings, integers) go to the driver as they are, so only the others are
+    touched. Instants repeat within a write (a batch's `received_at`, the dozen ledger rows of
+    one consent statement): each distinct one is converted once per call.
+    """
+    return tuple(
+        (i, p, _is_instant(table.c[c].type))
+        for i, (c, p) in enumerate(zip(columns, processors, strict=True))
+        if p is not None
+    )
+
+
+def _is_instant(column_type: TypeEngine[Any]) -> bool:
+    if isinstance(column_type, TypeDecorator):
+        return isinstance(column_type.impl_instance, DateTime)
+    return isinstance(column_type, DateTime)
+
+
+def _processed(rows: Sequence[Sequence[Any]], processing: tuple[Processor, ...]) -> Iterator[Sequence[Any]]:
+    """Rows with each value in its stored form (`_processing`); None stays None."""
+    if not processing:
+        yield from rows
+        return
+    memos: list[dict[Any, Any] | None] = [{} if repeats else None for _, _, repeats in processing]
+    for row in rows:
+        out = list(row)
+        for (i, convert, _), memo in zip(processing, memos, strict=True):
+            v = out[i]
+            if v is None:
+                continue
+            if memo is None:
+                out[i] = convert(v)
+            else:
+                stored = memo.get(v)
+                if stored is None:
+                    stored = memo[v] = convert(v)
+                out[i] = stored
+        yield tuple(out)
+
+
 def _lean_executemany(
     conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, skip_conflicts: bool
 ) -> None:
@@ -116,15 +162,12 @@ def _lean_executemany(
         compiled = stmt.inline().compile(dialect=conn.dialect, column_keys=list(columns))
         if list(compiled.positiontup or ()) != list(columns):  # SQLite's qmark style: by position
             raise ValueError(f"unexpected parameters for {table.name}: {compiled.positiontup}")
-        lean = _LEAN_INSERTS[key] = (str(compiled), _bind_processors(conn, table, columns))
-    sql, processors = lean
-    conn.exec_driver_sql(
-        sql,
-        [tuple(v if p is None or v is None else p(v) for v, p in zip(row, processors, strict=True)) for row in rows],
-    )
+        lean = _LEAN_INSERTS[key] = (str(compiled), _processing(table, columns, _bind_processors(conn, table, columns)))
+    sql, processing = lean
+    conn.exec_driver_sql(sql, list(_processed(rows, processing)))
 
 
-_COPY_STATEMENTS: dict[tuple[str, tuple[str, ...]], tuple[str, list[Any]]] = {}
+_COPY_STATEMENTS: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[Processor, ...]]] = {}
 
 
 def _copy_value(column_type: TypeEngine[Any], conn: Connection) -> Any:
@@ -146,14 +189,15 @@ def _copy_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Seq
         names = ", ".join(quote.quote(c) for c in columns)
         prepared = _COPY_STATEMENTS[key] = (
             f"COPY {quote.format_table(table)} ({names}) FROM STDIN",
-            [_copy_value(table.c[c].type, conn) for c in columns],
+            _processing(table, columns, [_copy_value(table.c[c].type, conn) for c in columns]),
         )
-    sql, processors = prepared
+    sql, processing = prepared
     driver = conn.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row([v if p is None or v is None else p(v) for v, p in zip(row, processors, strict=True)])
+        write = copy.write_row
+        for row in _processed(rows, processing):
+            write(row)
 
 
 _GRAPH_LOCK = 7201
@@ -323,12 +367,12 @@ def rows_of_keys(
     if conn.dialect.name != "postgresql":
         out: list[tuple[Any, ...]] = []
         for chunk in value_chunks(conn, wanted):
-            stmt = select(table.c[key], *[table.c[c] for c in columns]).where(is_one_of(conn, table.c[key], chunk))
-            out += [tuple(r) for r in conn.execute(stmt)]
+            by_key = select(table.c[key], *[table.c[c] for c in columns]).where(is_one_of(conn, table.c[key], chunk))
+            out += [tuple(r) for r in conn.execute(by_key)]
         return out
     shape = (table.name, key, "rows", tuple(columns))
     types = {key: table.c[key].type}
-    stmt = _PROBED_ROWS.get(shape)
+    stmt: Any = _PROBED_ROWS.get(shape)
     if stmt is None:
         probe = rows_table(conn, "probe", types)
         hit = select(*[table.c[c] for c in columns]).where(table.c[key] == probe.c[key]).lateral("hit")

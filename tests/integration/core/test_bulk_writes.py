@@ -1,0 +1,53 @@
+"""`insert_rows`, the store's bulk write (COPY on PostgreSQL, lean executemany on SQLite): what
+is read back is what was written, whatever offsets instants carry and however often they repeat."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Engine, select
+
+from maison.core.dialect import insert_rows
+from maison.core.schema import consent_ledger
+
+PARIS = timezone(timedelta(hours=1))
+TOKYO = timezone(timedelta(hours=9))
+COLUMNS = ("client_id", "kind", "purpose", "granted", "effective_at", "recorded_at", "method", "geography")
+
+
+def test_repeated_instants_in_any_offset_are_stored_as_the_same_utc_instant(engine: Engine) -> None:
+    stated = datetime(2026, 2, 2, 20, 14, tzinfo=PARIS)
+    recorded = datetime(2026, 2, 3, 8, 0, tzinfo=TOKYO)
+    later = stated + timedelta(seconds=1)
+    rows = [
+        ("cl_a", "purpose", "browsing_behaviour", True, stated, recorded, "web", "FR"),
+        ("cl_a", "purpose", "email_engagement", False, stated, recorded, "web", None),
+        # the same instants again, written in other offsets: equal, so converted the same way
+        ("cl_b", "purpose", "browsing_behaviour", None, stated.astimezone(TOKYO), recorded.astimezone(UTC), "app", ""),
+        ("cl_b", "level", None, None, later, recorded, "app", "JP"),
+    ]
+    with engine.begin() as conn:
+        insert_rows(conn, consent_ledger, COLUMNS, rows)
+    with engine.connect() as conn:
+        back = conn.execute(select(*[consent_ledger.c[c] for c in COLUMNS]).order_by(consent_ledger.c.id)).all()
+    at, on = stated.astimezone(UTC), recorded.astimezone(UTC)
+    assert [tuple(r) for r in back] == [
+        ("cl_a", "purpose", "browsing_behaviour", True, at, on, "web", "FR"),
+        ("cl_a", "purpose", "email_engagement", False, at, on, "web", None),
+        ("cl_b", "purpose", "browsing_behaviour", None, at, on, "app", ""),
+        ("cl_b", "level", None, None, later.astimezone(UTC), on, "app", "JP"),
+    ]
+    assert back[0].effective_at == datetime(2026, 2, 2, 19, 14, tzinfo=UTC)
+
+
+def test_an_instant_without_offset_is_refused_and_nothing_is_written(engine: Engine) -> None:
+    aware = datetime(2026, 2, 2, 20, 14, tzinfo=UTC)
+    rows = [
+        ("cl_a", "purpose", "browsing_behaviour", True, aware, aware, "web", None),
+        ("cl_a", "purpose", "email_engagement", True, aware.replace(tzinfo=None), aware, "web", None),
+    ]
+    with pytest.raises(ValueError, match="naive datetime"), engine.begin() as conn:
+        insert_rows(conn, consent_ledger, COLUMNS, rows)
+    with engine.connect() as conn:
+        assert conn.execute(select(consent_ledger.c.id)).all() == []
