@@ -4,12 +4,14 @@ is read back is what was written, whatever offsets instants carry and however of
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine, select
 
 from maison.core.dialect import insert_rows
-from maison.core.schema import consent_ledger
+from maison.core.schema import clients, consent_ledger, events
+from maison.ingest.repository import EVENT_COLUMNS
 
 PARIS = timezone(timedelta(hours=1))
 TOKYO = timezone(timedelta(hours=9))
@@ -51,3 +53,19 @@ def test_an_instant_without_offset_is_refused_and_nothing_is_written(engine: Eng
         insert_rows(conn, consent_ledger, COLUMNS, rows)
     with engine.connect() as conn:
         assert conn.execute(select(consent_ledger.c.id)).all() == []
+
+
+def test_every_column_type_of_an_event_reads_back_as_written(engine: Engine) -> None:
+    """Text with tabs, newlines, backslashes and non-Latin letters; money; fractions; JSON."""
+    at = datetime(2026, 2, 2, 20, 14, 5, 123456, tzinfo=PARIS)
+    raw = {"properties": {"note": "tab\there\nline\\back \u00e9t\u00e9 \u6771\u4eac", "n": [1, 2.5, None, True]}}
+    row = ("web", "m-\t1", "cl_a", "track", "Order\nCompleted", None, "anon-\\1", at, 60, at, "purchase_history",
+           "store", "Europe/Paris", "P-\u00e9", 12.25, "o-1", Decimal("1000.50"), "EUR", "S-1", raw)
+    with engine.begin() as conn:
+        insert_rows(conn, clients, ("id", "created_at"), [("cl_a", at)])
+        insert_rows(conn, events, EVENT_COLUMNS, [row])
+    with engine.connect() as conn:
+        back = conn.execute(select(*[events.c[c] for c in EVENT_COLUMNS])).one()
+    expected = list(row)
+    expected[7] = expected[9] = at.astimezone(UTC)
+    assert list(back) == expected
