@@ -150,6 +150,7 @@ def lock_batch(
 
 
 _MAX_LOCK_ROUNDS = 5
+_GRAPH_FIRST = 4 * MOST_KEY_LOCKS  # identifiers a batch names above which the graph is locked first
 _HELD = "maison_identity_locks"
 _WHOLE_GRAPH = "graph"  # a held name no key lock can have (they are "identifier:…" or "client:…")
 
@@ -161,6 +162,22 @@ def _held(conn: Connection) -> tuple[set[str], set[str]]:
     if record is None or record[0] is not transaction:
         record = conn.info[_HELD] = (transaction, set(), set())
     return record[1], record[2]
+
+
+def lock_graph_first(conn: Connection, identifiers: int) -> bool:
+    """Lock the whole graph before the first owners read, when a batch names so many identifiers
+    (a bulk import chunk, thousands) that `lock_batch` would take it anyway: the owners are
+    then read once, under the lock, instead of once to name the locks and again under them.
+    Only as a transaction's first lock, so the one global lock order holds. PostgreSQL only
+    (SQLite's writer holds its single lock from BEGIN). Returns whether it was taken."""
+    if conn.dialect.name != "postgresql" or identifiers <= _GRAPH_FIRST:
+        return False
+    held_x, held_s = _held(conn)
+    if held_x or held_s:
+        return _WHOLE_GRAPH in held_x
+    lock_identity_graph(conn)
+    held_x.add(_WHOLE_GRAPH)
+    return True
 
 
 def _lock_and_reread(

@@ -67,7 +67,9 @@ def admit(conn: Connection, batch: Sequence[Event], *, now: datetime, suppressio
     # is dropped), unless this batch's own consent or identify creates the client: what that
     # needs is locked later (mostly the new client, which no one else can see; a cycle with
     # another writer is possible only then, and `core.db.in_transaction` retries its victim).
-    seen = identity_repo.owners(conn, {i for e in live for i in e.identifiers})
+    named = {i for e in live for i in e.identifiers}
+    identity.lock_graph_first(conn, len(named))
+    seen = identity_repo.owners(conn, named)
     linking = [*first, *(e for e in rest if any(i in seen for i in e.identifiers))]
     owner = identity.lock_batch(conn, linking, known=seen)
     resolved = identity.resolve_keeping(conn, first, now=now, known=owner) if first else None

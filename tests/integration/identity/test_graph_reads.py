@@ -29,9 +29,9 @@ def _graph(engine: Engine, holders: dict[str, list[tuple[str, str]]]) -> None:
 
 def test_users_of_gives_each_client_its_user_ids_and_nothing_else(engine: Engine) -> None:
     _graph(engine, {
-        "cl_a": [("user", "u-1"), ("user", "u-2"), ("anonymous", "anon-1"), ("email", "a@example.com")],
+        "cl_a": [("user", "u-1"), ("user", "u-2"), ("anon", "anon-1"), ("email", "a@example.com")],
         "cl_b": [("user", "u-3")],
-        "cl_c": [("anonymous", "anon-2")],
+        "cl_c": [("anon", "anon-2")],
         "cl_d": [("user", "u-4")],
     })
     with engine.connect() as conn:
@@ -55,7 +55,7 @@ def test_users_of_probes_the_client_index_while_statistics_lag_behind_the_store(
     engine = postgres
     with engine.begin() as conn:
         conn.execute(text("ANALYZE identities"))  # statistics of an empty table...
-    _graph(engine, {f"cl_{n:05d}": [("user", f"u-{n}"), ("anonymous", f"a-{n}")] for n in range(5_000)})
+    _graph(engine, {f"cl_{n:05d}": [("user", f"u-{n}"), ("anon", f"a-{n}")] for n in range(5_000)})
     statements: list[tuple[str, Any]] = []
 
     def keep(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
@@ -78,3 +78,31 @@ def test_users_of_probes_the_client_index_while_statistics_lag_behind_the_store(
             plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "ix_identities_client_id" in plan, plan
     assert "pk_identities" not in plan, plan
+
+
+def test_a_bulk_chunk_reads_the_owners_of_its_identifiers_once(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thousands of identifiers lock the whole graph (PostgreSQL) before the owners are read,
+    so the read that names the locks is also the one made under them."""
+    from maison.core.settings import IngestSettings
+    from maison.ingest.service import ingest
+
+    reads: list[int] = []
+    real = repo.owners
+
+    def counted(conn: Any, idents: Any) -> dict[tuple[str, str], str]:
+        idents = set(idents)
+        reads.append(len(idents))
+        return real(conn, idents)
+
+    monkeypatch.setattr(repo, "owners", counted)
+    messages = [
+        {"type": "identify", "messageId": f"m{n}", "userId": f"u-{n}", "anonymousId": f"a-{n}",
+         "timestamp": T0.isoformat(), "traits": {"email": f"p{n}@example.com"}}
+        for n in range(1_000)
+    ]
+    with engine.begin() as conn:
+        result = ingest(conn, messages, source="import", received_at=T0, limits=IngestSettings())
+    assert result.accepted == 1_000
+    assert reads == [3_000]
+    with engine.connect() as conn:
+        assert len(real(conn, [("user", "u-7"), ("email", "p7@example.com"), ("anon", "a-7")])) == 3
