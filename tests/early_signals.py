@@ -21,6 +21,12 @@ START = 1_760_000_000
 def world(n: int = 600, *, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
     """Events of `n` clients over their first 60 days, and a hidden VIP label driven by the
     first 30 days (expensive views, Atelier views, first order size) plus noise."""
+    events, value = world_values(n, seed=seed)
+    return events, (value >= value.quantile(0.9)).astype(int)
+
+
+def world_values(n: int = 600, *, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """`world`'s events with the hidden value behind its label (the top 10 % of it are VIPs)."""
     rng = np.random.default_rng(seed)
     rows: list[dict[str, object]] = []
     vip = {}
@@ -65,5 +71,4 @@ def world(n: int = 600, *, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
                 }
             )
         vip[cid] = 2.5 * taste + 0.15 * views_high + rng.normal(0, 0.4)
-    truth = pd.Series(vip)
-    return pd.DataFrame(rows), (truth >= truth.quantile(0.9)).astype(int)
+    return pd.DataFrame(rows), pd.Series(vip)

@@ -106,11 +106,17 @@ class CalibratedBooster:
                 frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float).round(DECIMALS)
         return frame
 
-    def _booster(self, n_estimators: int | None = None, *, size: tuple[int, int] | None = None) -> Any:
+    def _booster(
+        self, n_estimators: int | None = None, *, size: tuple[int, int] | None = None, graded: bool = False
+    ) -> Any:
+        """LightGBM with the model's settings; `graded` learns targets in [0, 1] (cross-entropy on
+        the log-odds scale, the same loss as the binary classifier's on 0/1 labels)."""
         import lightgbm
 
         num_leaves, min_child_samples = size or (self.num_leaves, self.min_child_samples)
-        return lightgbm.LGBMClassifier(
+        estimator = lightgbm.LGBMRegressor if graded else lightgbm.LGBMClassifier
+        return estimator(
+            objective="cross_entropy" if graded else None,
             n_estimators=n_estimators or self.n_estimators,
             learning_rate=self.learning_rate,
             num_leaves=num_leaves,
@@ -134,9 +140,16 @@ class CalibratedBooster:
         *,
         time: ArrayLike | None = None,
         sensitive: Mapping[str, ArrayLike] | None = None,
+        target: ArrayLike | None = None,
     ) -> CalibratedBooster:
         """`time` orders the validation split; `sensitive` (feature -> one value per row, e.g. age
-        band with "unknown" for clients without it) asks for the fairness audit `fairness_`."""
+        band with "unknown" for clients without it) asks for the fairness audit `fairness_`.
+
+        `target` (one value in [0, 1] per row) is what the prior and the trees learn instead of
+        `y`, e.g. a label graded by how close each outcome came to the threshold; boosting stops
+        on the target too (graded targets have a higher mean than `y`, a shift the 0/1 loss
+        would read as getting worse after the first tree). `y` splits the rows, fits the
+        calibrator and is what `validation_` measures: the score remains a probability of `y`."""
         if self.calibration not in CALIBRATIONS:
             raise ModelInputError(f"calibration must be one of {CALIBRATIONS}, got {self.calibration!r}")
         labels = np.asarray(y, dtype=int)
@@ -148,6 +161,10 @@ class CalibratedBooster:
             for c in X.columns
             if X[c].dtype == object or pd.api.types.is_string_dtype(X[c])
         }
+        graded = target is not None
+        learned = np.asarray(target, dtype=float) if graded else labels
+        if len(learned) != len(labels) or not ((learned >= 0) & (learned <= 1)).all():
+            raise ModelInputError("target needs one value in [0, 1] per row")
         groups = _sensitive(sensitive, len(X))
         encoded = self._encode(X)
         order = canonical_order(X, labels, time)
@@ -155,7 +172,7 @@ class CalibratedBooster:
         early, late = order[:cut], order[cut:]
         if labels[early].min() == labels[early].max() or labels[late].min() == labels[late].max():
             raise ModelInputError("both the earlier (training) and later (calibration) part need both classes")
-        self.prior_ = self._fit_prior(encoded.iloc[early], labels[early])
+        self.prior_ = self._fit_prior(encoded.iloc[early], learned[early])
         import lightgbm
 
         # Early stopping on the later rows chooses the number of trees and, when `simpler` names a
@@ -165,18 +182,19 @@ class CalibratedBooster:
         # noise on top of it.
         sizes = [(self.num_leaves, self.min_child_samples), *([tuple(self.simpler)] if self.simpler else [])]
         fitted: list[tuple[float, int, Any, tuple[int, int]]] = []
+        metric = "cross_entropy" if graded else "binary_logloss"  # the same log loss, by objective
         for size in sizes:
-            booster = self._booster(size=(int(size[0]), int(size[1]))).fit(
+            booster = self._booster(size=(int(size[0]), int(size[1])), graded=graded).fit(
                 encoded.iloc[early],
-                labels[early],
+                learned[early],
                 init_score=self._prior(encoded.iloc[early]),
                 eval_X=(encoded.iloc[late],),
-                eval_y=(labels[late],),
+                eval_y=(learned[late],),
                 eval_init_score=[self._prior(encoded.iloc[late])],
-                eval_metric="binary_logloss",
+                eval_metric=metric,
                 callbacks=[lightgbm.early_stopping(50, verbose=False)],
             )
-            loss = float(next(iter(booster.best_score_.values()))["binary_logloss"])
+            loss = float(next(iter(booster.best_score_.values()))[metric])
             fitted.append((loss, len(fitted), booster, (int(size[0]), int(size[1]))))
         _, _, self.booster_, self.tree_size_ = min(fitted, key=lambda f: (f[0], f[1]))
         self.n_trees_ = max(int(self.booster_.best_iteration_ or self.n_estimators), 1)
@@ -208,11 +226,11 @@ class CalibratedBooster:
             # The calibrator maps the held-out booster's log-odds; a booster refitted on all rows
             # with the same settings ranks better and keeps about the same scale.
             everyone = encoded.iloc[order]
-            self.prior_ = self._fit_prior(everyone, labels[order])
-            self.booster_ = self._booster(self.n_trees_, size=self.tree_size_).fit(
-                everyone, labels[order], init_score=self._prior(everyone)
+            self.prior_ = self._fit_prior(everyone, learned[order])
+            self.booster_ = self._booster(self.n_trees_, size=self.tree_size_, graded=graded).fit(
+                everyone, learned[order], init_score=self._prior(everyone)
             )
-        self.fingerprint_ = fingerprint(X, labels)
+        self.fingerprint_ = fingerprint(X.assign(__target=learned) if graded else X, labels)
         self.versions_ = {lib: version(lib) for lib in ("lightgbm", "scikit-learn", "pandas", "numpy")}
         return self
 
@@ -241,12 +259,18 @@ class CalibratedBooster:
         values = np.asarray(encoded[self.prior].fillna(0).to_numpy(dtype=float), dtype=np.float64)
         return np.log1p(np.clip(values, 0, None)).reshape(-1, 1)
 
-    def _fit_prior(self, encoded: pd.DataFrame, labels: NDArray[Any]) -> LogisticRegression | None:
+    def _fit_prior(self, encoded: pd.DataFrame, targets: NDArray[Any]) -> LogisticRegression | None:
+        """Logistic in the prior feature; a graded target in [0, 1] counts each row as a positive
+        with weight `target` and a negative with weight `1 - target` (the same cross-entropy)."""
         if self.prior is None:
             return None
         if self.prior not in self.feature_names_:
             raise ModelInputError(f"prior feature {self.prior!r} is not among the features")
-        return LogisticRegression().fit(self._prior_input(encoded), labels)
+        x, t = self._prior_input(encoded), np.asarray(targets, dtype=float)
+        if np.isin(t, (0.0, 1.0)).all():
+            return LogisticRegression().fit(x, t.astype(int))
+        both = np.concatenate([np.ones(len(t)), np.zeros(len(t))]).astype(int)
+        return LogisticRegression().fit(np.vstack([x, x]), both, sample_weight=np.concatenate([t, 1 - t]))
 
     def _prior(self, encoded: pd.DataFrame) -> NDArray[np.float64]:
         if self.prior_ is None:

@@ -126,6 +126,7 @@ def test_the_future_vip_card_carries_the_fairness_audit_of_its_validation_client
     trained = invoke("train", "future_vip", "--as-of", AS_OF.isoformat())
     assert trained.exit_code == 0, trained.output
     card = json.loads(invoke("report", "future_vip", "--json").output)
+    assert card["params"]["graded_width"] is not None  # trained on labels graded by observed spend rates
     fairness = card["fairness"]
     assert fairness is not None and fairness["n"] == card["metrics"]["rows_validation"]
     features = {f["feature"]: f for f in fairness["features"]}

@@ -6,11 +6,15 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from maison.models.evaluation.cli import app
+from maison.models.evaluation.datasets import _labels_and_split
 from maison.models.evaluation.metrics import paired_difference, ranking_metrics, top_selection
+from maison.models.features import compute, spec_for
+from maison.models.features.spec import DAY
 
 
 def test_a_perfect_ranking_has_auc_one_and_lift_one_over_the_base_rate() -> None:
@@ -42,6 +46,30 @@ def test_a_small_cohort_gives_a_wide_interval() -> None:
     d = paired_difference(y, a, b, metric="average_precision", resamples=300)
     assert d["low"] < 0 < d["high"]  # chance alone: no claim either way
     assert d["high"] - d["low"] > 0.1
+
+
+def test_the_outcome_graded_in_training_is_spend_after_the_window_only_and_never_a_feature() -> None:
+    start, window = 1_700_000_000, 30
+    end = start + 400 * DAY
+
+    def order(client: str, day: float, amount: float) -> dict[str, object]:
+        return {"client_id": client, "t": start + int(day * DAY), "month": 1, "event": "Order Completed",
+                "order_id": f"{client}-{day}", "amount": amount, "product_id": "p"}
+
+    rows = [order(f"c{i}", 0, 100.0 + i) for i in range(20)]  # window spend only
+    rows += [order(f"c{i}", 40, 10.0 * i) for i in range(20)]  # after the window
+    rows += [order("c3", 29.9, 5000.0), order("c4", 401, 7000.0)]  # in c3's window; after the end
+    events = pd.DataFrame(rows)
+    labels, train, test, later = _labels_and_split(events, window_days=window, end=end)
+    assert sorted(train + test) == sorted(later.index) and set(labels.index) == set(later.index)
+    assert later["c3"] == 30.0 and later["c4"] == 40.0 and later["c0"] == 0.0  # neither the window nor after the end
+    assert later.to_dict() == {f"c{i}": 10.0 * i for i in range(20)}
+    # The features of a client do not move when what happened after their window does.
+    spec = spec_for((), window_days=window)
+    after_window = events["t"] >= start + window * DAY
+    shifted = events.assign(amount=np.where(after_window, events["amount"] * 9, events["amount"]))
+    before, after = (compute(e, pd.DataFrame(), pd.DataFrame(), spec).set_index("client_id") for e in (events, shifted))
+    pd.testing.assert_frame_equal(before, after)
 
 
 def test_eval_vip_on_a_cdnow_subsample_writes_a_comparable_report(tmp_path: Path, cdnow_available: None) -> None:

@@ -6,12 +6,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
-from early_signals import CATALOG, COLLECTIONS, world
+from early_signals import CATALOG, COLLECTIONS, world, world_values
+from maison.models.classifier import CalibratedBooster
 from maison.models.exceptions import ModelInputError, NotFittedError
 from maison.models.features import compute, spec_for
 from maison.models.vip import FutureVipModel, train
+from maison.models.vip.labels import graded_labels, top_fraction_label
 
 SPEC = spec_for(CATALOG.category, COLLECTIONS.collection)
 
@@ -123,3 +126,47 @@ def test_a_fit_depends_on_the_rows_not_on_their_order_or_last_bits() -> None:
     again = train(noisy, labels[noisy.index], spec=SPEC)
     assert again.validation_ == first.validation_
     assert np.array_equal(again.decision_function(features), first.decision_function(features))
+
+
+def test_a_graded_fit_orders_clients_below_the_threshold_and_still_predicts_the_label() -> None:
+    events, value = world_values(1200, seed=1)
+    features = compute(events, CATALOG, COLLECTIONS, SPEC).set_index("client_id", drop=False)
+    outcome = value[features.index] - value.min()  # a spend-like outcome behind the top-10 % label
+    rows, unseen = features.iloc[:600], features.iloc[600:]
+    labels = top_fraction_label(outcome[rows.index])
+    plain = train(rows, labels, spec=SPEC)
+    graded = train(rows, labels, spec=SPEC, value=outcome[rows.index])
+
+    # The 0/1 label alone says nothing about the order of the 90 % below the threshold.
+    later = top_fraction_label(outcome[unseen.index]).to_numpy() == 0
+    truth = outcome[unseen.index].to_numpy()[later]
+    order_plain = spearmanr(plain.decision_function(unseen)[later], truth).statistic
+    order_graded = spearmanr(graded.decision_function(unseen)[later], truth).statistic
+    assert order_graded > order_plain
+
+    # Still a probability of the 0/1 label: same validation clients, calibrated on the label.
+    for key in ("rows_validation", "positives_validation"):
+        assert graded.validation_[key] == plain.validation_[key]
+    p = graded.score(rows)
+    assert ((p >= 0) & (p <= 1)).all()
+    targets = graded_labels(outcome[rows.index], labels)
+    assert abs(p.mean() - labels.mean()) < abs(targets.mean() - labels.mean())
+    assert graded.fingerprint_ != plain.fingerprint_  # the outcome is part of what it learned from
+    said = graded.reasons(unseen.iloc[:20])
+    assert len(said) == 20 and all(len(r) <= 3 for r in said)
+
+    # Without a width, the outcome is ignored: the very same fit as from the label.
+    ignored = train(rows, labels, spec=SPEC, value=outcome[rows.index], graded_width=None)
+    assert ignored.fingerprint_ == plain.fingerprint_
+    assert np.array_equal(ignored.decision_function(unseen), plain.decision_function(unseen))
+
+
+def test_a_target_outside_zero_one_is_refused() -> None:
+    events, vip = world(200, seed=4)
+    features = compute(events, CATALOG, COLLECTIONS, SPEC)
+    numeric = features[["spend", "product_views", "sessions"]]
+    labels = vip[features["client_id"]].to_numpy()
+    with pytest.raises(ModelInputError, match="target"):
+        CalibratedBooster(prior="spend").fit(numeric, labels, target=labels * 2.0)
+    with pytest.raises(ModelInputError, match="target"):
+        CalibratedBooster(prior="spend").fit(numeric, labels, target=labels[:-1])

@@ -30,6 +30,9 @@ class Dataset:
     train_ids: list[str]  # earlier cohort (first contact up to the median)
     test_ids: list[str]  # later cohort
     sensitive: pd.DataFrame = field(default_factory=pd.DataFrame)  # client_id-indexed, for fairness
+    # client_id -> spend after the window, the value each label thresholds (the model grades
+    # its training labels with it, as a store's model does with observed spend rates).
+    later_spend: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     # Whether first contact is an acquisition date. In a panel it is when the panel first saw a
     # household: the later-seen are infrequent shoppers, not a later cohort, so the model's own
     # validation rows are a fixed pseudo-random part of the training rows, as the test split is.
@@ -44,11 +47,12 @@ def _labels_and_split(
     cohort_end: int | None = None,
     by_time: bool = True,
     seed: int = 0,
-) -> tuple[pd.Series, list[str], list[str]]:
+) -> tuple[pd.Series, list[str], list[str], pd.Series]:
     """Earlier half of the cohort (by first contact) to train, later half to test — or a seeded
     random half when first contact is not an acquisition date (a panel). The label is the top
     decile of spend after the window *within each half*, so a later start (a shorter rest of the
-    year) does not masquerade as lower value."""
+    year) does not masquerade as lower value. Also returns that spend after the window (from the
+    window's end to `end`, nothing inside the window), per client."""
     first = events.groupby("client_id")["t"].min()
     if cohort_end is not None:
         first = first[first < cohort_end]
@@ -62,7 +66,7 @@ def _labels_and_split(
     half = len(order) // 2
     train, test = order[:half], order[half:]
     labels = pd.concat([top_fraction_label(spend.loc[train]), top_fraction_label(spend.loc[test])])
-    return labels, train, test
+    return labels, train, test, spend
 
 
 def _epoch(instants: pd.Series | pd.DatetimeIndex) -> np.ndarray:
@@ -97,7 +101,7 @@ def cdnow(*, window_days: int = 30, sample: int | None = None, seed: int = 0) ->
     events["order_id"] = events["client_id"] + "-" + events.groupby("client_id").cumcount().astype(str)
     events = _sample(events, sample, seed)
     end = int(pd.Timestamp("1998-07-01").timestamp())
-    labels, train, test = _labels_and_split(events, window_days=window_days, end=end)
+    labels, train, test, later = _labels_and_split(events, window_days=window_days, end=end)
     empty_catalog = pd.DataFrame(columns=list(ev_schema.CATALOG_COLUMNS))
     empty_collections = pd.DataFrame(columns=list(ev_schema.COLLECTION_COLUMNS))
     return Dataset(
@@ -109,6 +113,7 @@ def cdnow(*, window_days: int = 30, sample: int | None = None, seed: int = 0) ->
         labels,
         train,
         test,
+        later_spend=later,
     )
 
 
@@ -149,7 +154,7 @@ def complete_journey(*, window_days: int = 56, sample: int | None = None, seed: 
     # A panel, not an acquisition log: most households are "first seen" in week 1 because the
     # panel starts then, and later-seen ones are infrequent shoppers, not later cohorts. Split
     # households at random; the model still validates and calibrates on its later rows.
-    labels, train, test = _labels_and_split(
+    labels, train, test, later = _labels_and_split(
         events, window_days=window_days, end=end, cohort_end=cohort_end, by_time=False, seed=seed
     )
     demo = data["demographics"].assign(client_id=lambda d: d["household_id"].astype(str)).set_index("client_id")
@@ -170,4 +175,5 @@ def complete_journey(*, window_days: int = 56, sample: int | None = None, seed: 
         test,
         sensitive.astype(str),
         acquisition_dates=False,
+        later_spend=later,
     )

@@ -61,7 +61,8 @@ def evaluate(data: Dataset, *, fraction: float = 0.1) -> dict[str, Any]:
     test_rows = features.loc[features.index.intersection(data.test_ids)]
     # All tied when first contact is no acquisition date: validation rows by content hash instead.
     time = train_rows["first_contact"] if data.acquisition_dates else np.zeros(len(train_rows))
-    model = train(train_rows, data.labels.reindex(train_rows.index), time=time, spec=data.spec)
+    value = data.later_spend.reindex(train_rows.index) if not data.later_spend.empty else None
+    model = train(train_rows, data.labels.reindex(train_rows.index), time=time, spec=data.spec, value=value)
     y = data.labels.reindex(test_rows.index).astype(int)
     window_end = test_rows["first_contact"] + data.spec.window_days * DAY
     test_events = data.events[data.events["client_id"].isin(set(test_rows.index))]

@@ -2,7 +2,8 @@
 
 A scikit-learn style estimator over the feature table of `maison.models.features`: LightGBM
 learns on earlier cohorts, its probabilities are calibrated on later ones (time-based
-validation), and each score comes with plain-words reasons from SHAP contributions.
+validation), and each score comes with plain-words reasons from SHAP contributions. Given
+the outcome each label thresholds (`fit(value=...)`), the trees learn the label graded by it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 from maison.models.calibration import draw_reliability
 from maison.models.classifier import CalibratedBooster
 from maison.models.features.spec import FeatureSpec
+from maison.models.vip.labels import graded_labels
 from maison.models.vip.reasons import reasons as worded
 
 
@@ -38,6 +40,7 @@ class FutureVipModel(CalibratedBooster):
         prior: str | None = "spend",
         simpler: tuple[int, int] | None = (4, 50),
         excluded_features: tuple[str, ...] = (),
+        graded_width: float | None = 0.1,
         refit: bool = True,
         audit_fraction: float = 0.1,
         random_state: int = 0,
@@ -58,6 +61,7 @@ class FutureVipModel(CalibratedBooster):
         )
         self.spec = spec
         self.excluded_features = excluded_features
+        self.graded_width = graded_width
 
     def fit(
         self,
@@ -66,14 +70,24 @@ class FutureVipModel(CalibratedBooster):
         *,
         time: ArrayLike | None = None,
         sensitive: Mapping[str, ArrayLike] | None = None,
+        target: ArrayLike | None = None,
+        value: ArrayLike | None = None,
     ) -> FutureVipModel:
+        """`value` (each row's outcome behind its label, e.g. spend after the window) grades the
+        label the prior and trees learn (`labels.graded_labels`, unless `graded_width` is None),
+        or `target` gives that graded label directly; the calibrator and the validation numbers
+        stay on the 0/1 label."""
         spec = self.spec or FeatureSpec()
         columns = (
             [c for c in spec.names if c in X.columns]
             if self.spec
             else [c for c in X.columns if c not in ("client_id", "first_contact")]
         )
-        super().fit(X[[c for c in columns if c not in self.excluded_features]], y, time=time, sensitive=sensitive)
+        if target is None and value is not None and self.graded_width is not None:
+            outcome = pd.Series(np.asarray(value, dtype=float))
+            target = graded_labels(outcome, pd.Series(np.asarray(y, dtype=int)), width=self.graded_width).to_numpy()
+        kept = X[[c for c in columns if c not in self.excluded_features]]
+        super().fit(kept, y, time=time, sensitive=sensitive, target=target)
         self.spec_ = spec
         return self
 
@@ -110,9 +124,11 @@ def train(
     time: ArrayLike | None = None,
     spec: FeatureSpec | None = None,
     sensitive: Mapping[str, ArrayLike] | None = None,
+    value: ArrayLike | None = None,
     **params: Any,
 ) -> FutureVipModel:
-    """Fit a future-VIP model; `time` (first contact) orders the time-based validation, and
-    `sensitive` (one value per row of `features`) adds the fairness audit (`fairness_`)."""
+    """Fit a future-VIP model; `time` (first contact) orders the time-based validation,
+    `sensitive` (one value per row of `features`) adds the fairness audit (`fairness_`) and
+    `value` (the outcome each label thresholds) grades the label the trees learn."""
     when = time if time is not None else features.get("first_contact")
-    return FutureVipModel(spec=spec, **params).fit(features, labels, time=when, sensitive=sensitive)
+    return FutureVipModel(spec=spec, **params).fit(features, labels, time=when, sensitive=sensitive, value=value)

@@ -55,7 +55,8 @@ def train_from_store(
     audit: bool = False,
     **params: object,
 ) -> FutureVipModel:
-    """A model trained on the observed outcomes (see `labels`) of these clients as of `at`.
+    """A model trained on the observed outcomes (see `labels`) of these clients as of `at`: the
+    0/1 top-decile label, graded for the trees by each client's observed spend rate.
 
     With `audit`, the clients' declared age band, income band and country (`models.sensitive`,
     read through consent; "unknown" where absent or not allowed) feed the fairness audit of the
@@ -66,10 +67,11 @@ def train_from_store(
     )
     outcomes = outcomes[~outcomes["client_id"].isin(set(exclude))]
     outcomes["label"] = top_fraction_label(outcomes["spend_rate"])
-    rows = features.merge(outcomes[["client_id", "label"]], on="client_id")
+    rows = features.merge(outcomes[["client_id", "label", "spend_rate"]], on="client_id")
     settings: dict[str, object] = {"excluded_features": ANCHOR_DEPENDENT, **params}
     groups = sensitive_features(conn, rows["client_id"].astype(str).tolist(), at=at) if audit else None
-    return train(rows, rows["label"], time=rows["first_contact"], spec=spec, sensitive=groups, **settings)
+    value = rows["spend_rate"]  # grades the label: how far above or below the top decile
+    return train(rows, rows["label"], time=rows["first_contact"], spec=spec, sensitive=groups, value=value, **settings)
 
 
 def score_clients(
