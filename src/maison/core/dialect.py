@@ -21,11 +21,9 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
-    and_,
     any_,
     bindparam,
     func,
-    or_,
     select,
     text,
     true,
@@ -338,15 +336,16 @@ def lookup_keys(
     where: Mapping[str, Any] | None = None,
 ) -> dict[tuple[Any, ...], Any]:
     """For each `key` tuple found in `table` (among rows whose `where` columns equal the values
-    given), its `value` column.
+    given), its `value` column (which must be NOT NULL: a NULL reads as not found).
 
-    `key` (after the columns `where` fixes) must lead a unique index. PostgreSQL: every key is
-    probed by a LATERAL subquery with LIMIT 1, which can only run as one index look-up per
-    key, and only the keys found come back. With `col = ANY(...)`, PostgreSQL planned (while
-    a growing store's statistics were not yet gathered) a scan of the index's leading column
-    that filtered all its rows: 10 ms a batch at 20,000 events, and growing. The statement is
-    built once per shape and kept. SQLite: one statement, an `IN` over the last key column per
-    value of the others, which its planner probes, and cheaper to build than a joined table of keys.
+    `key` (after the columns `where` fixes) must lead a unique index. The keys travel as one
+    table (`rows_table`) and each is probed with LIMIT 1, which can only run as one index
+    look-up per key: PostgreSQL, a LATERAL subquery (only the keys found come back); SQLite,
+    a correlated scalar subquery. With `col = ANY(...)`, PostgreSQL planned (while a growing
+    store's statistics were not yet gathered) a scan of the index's leading column that
+    filtered all its rows: 10 ms a batch at 20,000 events, and growing. The statement is built
+    once per shape and kept: building one per call (SQLite's `IN` lists) was a third of a
+    one-event request.
     """
     found: dict[tuple[Any, ...], Any] = {}
     wanted = list(dict.fromkeys(keys))
@@ -355,35 +354,26 @@ def lookup_keys(
         return found
     columns = [table.c[c] for c in key]
     types = {c.name: c.type for c in columns}
-    if conn.dialect.name == "postgresql":
-        shape = (conn.dialect.name, table.name, tuple(key), value, tuple(sorted(fixed)))
-        stmt = _LOOKUPS.get(shape)
-        if stmt is None:
-            probe = rows_table(conn, "probe", types)
-            hit = (
-                select(table.c[value].label("found"))
-                .where(*[table.c[c] == bindparam(f"where_{c}") for c in shape[4]])
-                .where(*[c == probe.c[c.name] for c in columns])
-                .limit(1)
-                .lateral("hit")
-            )
-            stmt = _LOOKUPS[shape] = select(probe.c.n, hit.c.found).select_from(probe.join(hit, true()))
-        for start in range(0, len(wanted), _SET_CHUNK):
-            part = wanted[start : start + _SET_CHUNK]
-            params = {**rows_params(conn, "probe", types, part), **{f"where_{c}": v for c, v in fixed.items()}}
-            found.update((part[n], v) for n, v in conn.execute(stmt, params))
-        return found
-    fixed_where = [table.c[c] == v for c, v in fixed.items()]
-    for chunk in value_chunks(conn, wanted):
-        groups: dict[tuple[Any, ...], list[Any]] = {}
-        for k in chunk:
-            groups.setdefault(k[:-1], []).append(k[-1])
-        per_lead = [
-            and_(*[c == v for c, v in zip(columns, lead, strict=False)], is_one_of(conn, columns[-1], lasts))
-            for lead, lasts in groups.items()
-        ]
-        for row in conn.execute(select(*columns, table.c[value]).where(*fixed_where, or_(*per_lead))):
-            found[tuple(row[:-1])] = row[-1]
+    shape = (conn.dialect.name, table.name, tuple(key), value, tuple(sorted(fixed)))
+    stmt = _LOOKUPS.get(shape)
+    if stmt is None:
+        probe = rows_table(conn, "probe", types)
+        hit = (
+            select(table.c[value].label("found"))
+            .where(*[table.c[c] == bindparam(f"where_{c}") for c in shape[4]])
+            .where(*[c == probe.c[c.name] for c in columns])
+            .limit(1)
+        )
+        if conn.dialect.name == "postgresql":
+            lateral = hit.lateral("hit")
+            stmt = select(probe.c.n, lateral.c.found).select_from(probe.join(lateral, true()))
+        else:
+            stmt = select(probe.c.n, hit.scalar_subquery())
+        _LOOKUPS[shape] = stmt
+    for start in range(0, len(wanted), _SET_CHUNK):
+        part = wanted[start : start + _SET_CHUNK]
+        params = {**rows_params(conn, "probe", types, part), **{f"where_{c}": v for c, v in fixed.items()}}
+        found.update((part[int(n)], v) for n, v in conn.execute(stmt, params) if v is not None)
     return found
 
 
@@ -399,31 +389,29 @@ def rows_of_keys(
     PostgreSQL: each key is a LATERAL probe of that index, so the plan cannot turn into a
     scan whatever the statistics say; given `key = ANY(...)` plus a filter on another
     indexed column, a growing store's stale statistics made it scan that other index and
-    filter every row (the userIds of all clients, for a hundred). SQLite: `IN (json_each)`.
+    filter every row (the userIds of all clients, for a hundred). SQLite: `IN (json_each)`,
+    which it probes on the index. Either statement is built once per shape and kept.
     """
     wanted = list(dict.fromkeys(keys))
     if not wanted:
         return []
-    if conn.dialect.name != "postgresql":
-        out: list[tuple[Any, ...]] = []
-        for chunk in value_chunks(conn, wanted):
-            by_key = select(table.c[key], *[table.c[c] for c in columns]).where(is_one_of(conn, table.c[key], chunk))
-            out += [tuple(r) for r in conn.execute(by_key)]
-        return out
-    shape = (table.name, key, "rows", tuple(columns))
+    shape = (conn.dialect.name, table.name, key, tuple(columns))
     types = {key: table.c[key].type}
     stmt: Any = _PROBED_ROWS.get(shape)
     if stmt is None:
         probe = rows_table(conn, "probe", types)
-        hit = select(*[table.c[c] for c in columns]).where(table.c[key] == probe.c[key]).lateral("hit")
-        stmt = _PROBED_ROWS[shape] = select(probe.c.n, *[hit.c[c] for c in columns]).select_from(
-            probe.join(hit, true())
-        )
+        if conn.dialect.name == "postgresql":
+            hit = select(*[table.c[c] for c in columns]).where(table.c[key] == probe.c[key]).lateral("hit")
+            stmt = select(probe.c[key], *[hit.c[c] for c in columns]).select_from(probe.join(hit, true()))
+        else:
+            stmt = select(table.c[key], *[table.c[c] for c in columns]).where(
+                table.c[key].in_(select(probe.c[key]).scalar_subquery())
+            )
+        _PROBED_ROWS[shape] = stmt
     rows: list[tuple[Any, ...]] = []
     for start in range(0, len(wanted), _SET_CHUNK):
         part = wanted[start : start + _SET_CHUNK]
-        params = rows_params(conn, "probe", types, [(k,) for k in part])
-        rows += [(part[n], *rest) for n, *rest in conn.execute(stmt, params)]
+        rows += [tuple(r) for r in conn.execute(stmt, rows_params(conn, "probe", types, [(k,) for k in part]))]
     return rows
 
 
