@@ -55,17 +55,21 @@ def test_an_instant_without_offset_is_refused_and_nothing_is_written(engine: Eng
         assert conn.execute(select(consent_ledger.c.id)).all() == []
 
 
-def test_every_column_type_of_an_event_reads_back_as_written(engine: Engine) -> None:
-    """Text with tabs, newlines, backslashes and non-Latin letters; money; fractions; JSON."""
+@pytest.mark.parametrize("copies", [1, 30], ids=["a few rows", "many rows"])
+def test_every_column_type_of_an_event_reads_back_as_written(engine: Engine, copies: int) -> None:
+    """Text with tabs, newlines, backslashes and non-Latin letters; money; fractions; JSON.
+    A few rows and many take different paths on PostgreSQL (INSERT, COPY): both must hold."""
     at = datetime(2026, 2, 2, 20, 14, 5, 123456, tzinfo=PARIS)
     raw = {"properties": {"note": "tab\there\nline\\back \u00e9t\u00e9 \u6771\u4eac", "n": [1, 2.5, None, True]}}
     row = ("web", "m-\t1", "cl_a", "track", "Order\nCompleted", None, "anon-\\1", at, 60, at, "purchase_history",
            "store", "Europe/Paris", "P-\u00e9", 12.25, "o-1", Decimal("1000.50"), "EUR", "S-1", raw)
+    rows = [(*row[:1], f"{row[1]}-{n}", *row[2:]) for n in range(copies)]
     with engine.begin() as conn:
         insert_rows(conn, clients, ("id", "created_at"), [("cl_a", at)])
-        insert_rows(conn, events, EVENT_COLUMNS, [row])
+        insert_rows(conn, events, EVENT_COLUMNS, rows)
     with engine.connect() as conn:
-        back = conn.execute(select(*[events.c[c] for c in EVENT_COLUMNS])).one()
-    expected = list(row)
-    expected[7] = expected[9] = at.astimezone(UTC)
-    assert list(back) == expected
+        back = conn.execute(select(*[events.c[c] for c in EVENT_COLUMNS]).order_by(events.c.id)).all()
+    expected = [list(r) for r in rows]
+    for r in expected:
+        r[7] = r[9] = at.astimezone(UTC)
+    assert [list(r) for r in back] == expected
