@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, select
 
-from maison.core.dialect import insert_rows
+from maison.core.dialect import insert_rows, lookup_keys
 from maison.core.schema import clients, consent_ledger, events
 from maison.ingest.repository import EVENT_COLUMNS
 
@@ -73,3 +73,21 @@ def test_every_column_type_of_an_event_reads_back_as_written(engine: Engine, cop
     for r in expected:
         r[7] = r[9] = at.astimezone(UTC)
     assert [list(r) for r in back] == expected
+
+
+@pytest.mark.parametrize("asked", [3, 600], ids=["a request's keys", "a bulk chunk's keys"])
+def test_lookup_keys_finds_exactly_the_stored_keys_of_the_filtered_rows(engine: Engine, asked: int) -> None:
+    """A few keys and many take different statements on SQLite; the answer is the same."""
+    at = datetime(2026, 2, 2, tzinfo=UTC)
+    stored = [("web", f"m-{n}") for n in range(0, 2 * asked, 2)]  # even numbers only
+    rows = [(source, mid, "cl_a", "track", None, None, None, at, 0, at, "browsing_behaviour",
+             None, None, None, None, None, None, None, None, {}) for source, mid in stored]
+    rows.append(("app", "m-1", "cl_a", "track", None, None, None, at, 0, at, "browsing_behaviour",
+                 None, None, None, None, None, None, None, None, {}))  # an odd one, from another source
+    with engine.begin() as conn:
+        insert_rows(conn, clients, ("id", "created_at"), [("cl_a", at)])
+        insert_rows(conn, events, EVENT_COLUMNS, rows)
+    keys = [(f"m-{n}",) for n in range(asked)]
+    with engine.connect() as conn:
+        found = lookup_keys(conn, events, ("message_id",), keys, value="client_id", where={"source": "web"})
+    assert found == {(f"m-{n}",): "cl_a" for n in range(0, asked, 2)}
