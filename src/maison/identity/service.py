@@ -324,7 +324,9 @@ def _merge_into(
     message_id: str | None = None,
     actor: str | None = None,
 ) -> int:
-    merge_id = repo.merge(conn, survivor=survivor, merged=merged, reason=reason, at=at, message_id=message_id, actor=actor)
+    merge_id = repo.merge(
+        conn, survivor=survivor, merged=merged, reason=reason, at=at, message_id=message_id, actor=actor
+    )
     for ident, client in list(owner.items()):
         if client == merged:
             owner[ident] = survivor
@@ -371,6 +373,10 @@ def split(conn: Connection, merge_id: int, *, actor: str, now: datetime) -> int:
         raise MergeNotUndoable(f"merge {merge_id} was already undone")
     survivor_state = conn.execute(select(clients.c.merged_into).where(clients.c.id == record["survivor_id"])).scalar()
     if survivor_state is not None:
-        later = [m["id"] for m in repo.list_merges(conn, record["survivor_id"]) if m["merged_id"] == record["survivor_id"] and m["undone_at"] is None]
+        later = [
+            m["id"]
+            for m in repo.list_merges(conn, record["survivor_id"])
+            if m["merged_id"] == record["survivor_id"] and m["undone_at"] is None
+        ]
         raise MergeNotUndoable(f"undo merge {later[-1] if later else '?'} first: the survivor was merged again since")
     return repo.undo_merge(conn, record, at=now, actor=actor)
