@@ -34,7 +34,8 @@ def _send(conn, *messages) -> IngestResult:  # type: ignore[no-untyped-def]
     return ingest(conn, list(messages), source="web", received_at=T0 + timedelta(hours=1), limits=IngestSettings())
 
 
-def test_the_same_message_in_two_concurrent_requests_is_stored_once(engine) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("new", [1, 12], ids=["a few rows (INSERT)", "many rows (COPY)"])
+def test_the_same_message_in_two_concurrent_requests_is_stored_once(engine, new: int) -> None:  # type: ignore[no-untyped-def]
     with engine.begin() as conn:  # the client exists already: neither request links anything
         _send(conn, _order("m0"))
     results: dict[str, IngestResult] = {}
@@ -48,7 +49,8 @@ def test_the_same_message_in_two_concurrent_requests_is_stored_once(engine) -> N
 
     def retry() -> None:
         written.wait(10)
-        results["retry"] = in_transaction(engine, lambda conn: _send(conn, _order("m1"), _order("m2")))
+        fresh = [_order(f"n{k}") for k in range(new)]
+        results["retry"] = in_transaction(engine, lambda conn: _send(conn, _order("m1"), *fresh))
 
     threads = [threading.Thread(target=original), threading.Thread(target=retry)]
     for t in threads:
@@ -57,10 +59,10 @@ def test_the_same_message_in_two_concurrent_requests_is_stored_once(engine) -> N
         t.join(30)
 
     assert results["original"].accepted == 1
-    assert (results["retry"].accepted, results["retry"].duplicates) == (1, 1)  # m2 new, m1 a duplicate
+    assert (results["retry"].accepted, results["retry"].duplicates) == (new, 1)  # m1 is the duplicate
     with engine.connect() as conn:
         stored = dict(conn.execute(select(events.c.message_id, func.count()).group_by(events.c.message_id)).all())
-    assert stored == {"m0": 1, "m1": 1, "m2": 1}
+    assert stored == {"m0": 1, "m1": 1, **{f"n{k}": 1 for k in range(new)}}
 
 
 def test_only_a_constraint_the_transaction_retries_may_be_relied_on(engine) -> None:  # type: ignore[no-untyped-def]
