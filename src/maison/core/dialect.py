@@ -131,16 +131,20 @@ def _processing(table: Table, columns: Sequence[str], processors: Sequence[Any])
     )
 
 
+def _base_type(column_type: TypeEngine[Any]) -> TypeEngine[Any]:
+    """The type a column stores: a TypeDecorator's underlying type, or the type itself."""
+    return column_type.impl_instance if isinstance(column_type, TypeDecorator) else column_type
+
+
 def _is_instant(column_type: TypeEngine[Any]) -> bool:
-    if isinstance(column_type, TypeDecorator):
-        return isinstance(column_type.impl_instance, DateTime)
-    return isinstance(column_type, DateTime)
+    return isinstance(_base_type(column_type), DateTime)
 
 
-def _processed(rows: Sequence[Sequence[Any]], processing: tuple[Processor, ...]) -> Iterator[Sequence[Any]]:
-    """Rows with each value in its stored form (`_processing`); None stays None."""
+def _processed(rows: Sequence[Sequence[Any]], processing: tuple[Processor, ...]) -> Iterator[tuple[Any, ...]]:
+    """Rows as tuples (what the drivers take), each value in its stored form (`_processing`);
+    None stays None."""
     if not processing:
-        yield from rows
+        yield from map(tuple, rows)
         return
     memos: list[dict[Any, Any] | None] = [{} if repeats else None for _, _, repeats in processing]
     for row in rows:
@@ -174,7 +178,7 @@ def _lean_executemany(
     conn.exec_driver_sql(sql, list(_processed(rows, processing)))
 
 
-_COPY_STATEMENTS: dict[tuple[str, tuple[str, ...]], tuple[str, list[str] | None, tuple[Processor, ...]]] = {}
+_COPY_STATEMENTS: dict[tuple[str, tuple[str, ...]], tuple[str, list[str] | None]] = {}
 
 
 def _copy_value(column_type: TypeEngine[Any], conn: Connection) -> Any:
@@ -193,7 +197,7 @@ def _binary_type(column_type: TypeEngine[Any]) -> str | None:
     JSON goes as `text`: the server's binary input of `json` is its text (not so for `jsonb`,
     which is left to the text format).
     """
-    base = column_type.impl_instance if isinstance(column_type, TypeDecorator) else column_type
+    base = _base_type(column_type)
     if isinstance(base, JSON):
         return None if isinstance(base, postgresql.JSONB) else "text"
     if isinstance(base, DateTime):
@@ -265,16 +269,15 @@ def _copy_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Seq
         prepared = _COPY_STATEMENTS[key] = (
             f"COPY {quote.format_table(table)} ({names}) FROM STDIN" + (" (FORMAT BINARY)" if binary else ""),
             binary,
-            _copy_processing(conn, table, columns),
         )
-    sql, binary, processing = prepared
+    sql, binary = prepared
     driver = conn.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor, cursor.copy(sql) as copy:
         if binary:
             copy.set_types(binary)
         write = copy.write_row
-        for row in _processed(rows, processing):
+        for row in _processed(rows, _copy_processing(conn, table, columns)):
             write(row)
 
 
@@ -385,7 +388,8 @@ def lookup_keys(
     store's statistics were not yet gathered) a scan of the index's leading column that
     filtered all its rows: 10 ms a batch at 20,000 events, and growing. The statement is built
     once per shape and kept: building one per call (SQLite's `IN` lists) was a third of a
-    one-event request.
+    one-event request. SQLite still uses `IN` lists for more than `_FEW_KEYS` keys (a bulk
+    import chunk), where they run faster and their building cost is spread (`_lookup_in_lists`).
     """
     found: dict[tuple[Any, ...], Any] = {}
     wanted = list(dict.fromkeys(keys))

@@ -164,20 +164,23 @@ def _held(conn: Connection) -> tuple[set[str], set[str]]:
     return record[1], record[2]
 
 
-def lock_graph_first(conn: Connection, identifiers: int) -> bool:
+def lock_graph_first(conn: Connection, identifiers: int) -> None:
     """Lock the whole graph before the first owners read, when a batch names so many identifiers
     (a bulk import chunk, thousands) that `lock_batch` would take it anyway: the owners are
     then read once, under the lock, instead of once to name the locks and again under them.
     Only as a transaction's first lock, so the one global lock order holds. PostgreSQL only
-    (SQLite's writer holds its single lock from BEGIN). Returns whether it was taken."""
+    (SQLite's writer holds its single lock from BEGIN)."""
     if conn.dialect.name != "postgresql" or identifiers <= _GRAPH_FIRST:
-        return False
+        return
     held_x, held_s = _held(conn)
-    if held_x or held_s:
-        return _WHOLE_GRAPH in held_x
+    if not held_x and not held_s:
+        _take_whole_graph(conn, held_x)
+
+
+def _take_whole_graph(conn: Connection, held_x: set[str]) -> None:
+    """Lock the whole graph and remember it: later lock rounds of the transaction are then moot."""
     lock_identity_graph(conn)
     held_x.add(_WHOLE_GRAPH)
-    return True
 
 
 def _lock_and_reread(
@@ -194,8 +197,7 @@ def _lock_and_reread(
     if not held_x and not held_s and _lock_count(wanted, owner) > MOST_KEY_LOCKS:
         # `lock_identity_keys` would take the whole graph anyway (a bulk import chunk): take it
         # now, without working out thousands of lock names first.
-        lock_identity_graph(conn)
-        held_x.add(_WHOLE_GRAPH)
+        _take_whole_graph(conn, held_x)
         return repo.owners(conn, wanted)
     for round_ in range(_MAX_LOCK_ROUNDS):
         exclusive, shared = lock_names(batch, owner)
@@ -210,7 +212,7 @@ def _lock_and_reread(
         if owner == before:
             return owner  # nothing moved before the locks: the same names, all held now
     # Owners kept moving under us (a storm of merges): take the whole graph instead.
-    lock_identity_graph(conn)
+    _take_whole_graph(conn, held_x)
     return repo.owners(conn, wanted)
 
 
