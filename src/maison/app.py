@@ -85,15 +85,3 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     return app
 
-
-def settle_for_serving() -> None:
-    """Freeze what start-up built (modules, the app, settings) out of the garbage collector's
-    view before serving. A full collection otherwise walks those 230,000 objects (about
-    50-100 ms on 2 cores), and the request that triggers it waits for it. They are not
-    garbage; freezing only stops re-examining them.
-    """
-    import gc
-
-    gc.collect()
-    gc.freeze()
-

@@ -24,7 +24,8 @@ def serve(
             timeout_worker_healthcheck=120,
         )
     else:
-        from maison.app import create_app, settle_for_serving
+        from maison.app import create_app
+        from maison.core.collector import settle_for_serving
 
         app = create_app()
         settle_for_serving()

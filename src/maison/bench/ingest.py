@@ -28,6 +28,7 @@ from maison.bench.server import Server
 from maison.bench.stores import ScratchStore
 from maison.bench.synth import Traffic
 from maison.core.clock import utcnow
+from maison.core.collector import bulk_work
 from maison.core.dialect import insert_rows
 from maison.core.schema import clients, events, metadata
 from maison.core.settings import IngestSettings
@@ -130,17 +131,19 @@ def _insert_timed(
     store: ScratchStore, backend: str, measure: str, tables: Rows, *, events: int, chunk: int
 ) -> Figure:
     """Insert the tables' rows into a fresh store, `chunk` rows a transaction, with the store's
-    own bulk insert (`insert_rows`: COPY on PostgreSQL) and nothing else: what the store can take."""
+    own bulk insert (`insert_rows`: COPY on PostgreSQL) and nothing else: what the store can take.
+    The collector is tuned as the import tunes it (`bulk_work`), so neither gains from it alone."""
     engine = store.fresh()
     gc.collect()
     latencies: list[float] = []
     start = time.perf_counter()
-    for table, columns, rows in tables:
-        for part in _chunks(rows, chunk):
-            t0 = time.perf_counter()
-            with engine.begin() as conn:
-                insert_rows(conn, table, columns, part)
-            latencies.append(time.perf_counter() - t0)
+    with bulk_work():
+        for table, columns, rows in tables:
+            for part in _chunks(rows, chunk):
+                t0 = time.perf_counter()
+                with engine.begin() as conn:
+                    insert_rows(conn, table, columns, part)
+                latencies.append(time.perf_counter() - t0)
     seconds = time.perf_counter() - start
     _expect_events(engine, events)
     engine.dispose()

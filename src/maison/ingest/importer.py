@@ -13,6 +13,7 @@ import orjson
 from sqlalchemy import Engine
 
 from maison.core.clock import utcnow
+from maison.core.collector import bulk_work
 from maison.core.db import in_transaction
 from maison.core.settings import IngestSettings, get_settings
 from maison.ingest import service
@@ -97,13 +98,14 @@ def import_file(
 
     Two stages overlap: while one chunk is stored, the next is read and validated on a second
     thread (the database works without the GIL: PostgreSQL in its own process, SQLite inside
-    its C library). Chunks are still stored one at a time, in file order.
+    its C library). Chunks are still stored one at a time, in file order. The collector runs
+    rarely meanwhile (`core.collector.bulk_work`).
     """
     limits = limits or IngestSettings()
     key = get_settings().suppression_key()
     report = ImportReport()
     chunks = _chunks(path, limits.import_chunk_size)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="maison-import") as reader:
+    with bulk_work(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="maison-import") as reader:
         upcoming = reader.submit(_next_validated, chunks, limits)
         while (chunk := upcoming.result()) is not None:
             upcoming = reader.submit(_next_validated, chunks, limits)
