@@ -91,6 +91,11 @@ def test_eval_vip_on_a_cdnow_subsample_writes_a_comparable_report(tmp_path: Path
     assert versus["difference"] == pytest.approx(
         cdnow["metrics"]["maison"]["roc_auc"] - cdnow["metrics"]["early_spend"]["roc_auc"])
     assert "Maison minus Early spend (RFM) (95% paired bootstrap)" in result.output
+    # CDNOW holds purchases only: the goal is to match the best baseline, judged on its interval.
+    assert cdnow["goal"]["rule"] == "match the best baseline" and cdnow["goal"]["why"] == "purchases only"
+    assert cdnow["goal"]["met"] == all(cdnow["versus"][cdnow["goal"]["against"]][m]["high"] >= 0
+                                       for m in ("roc_auc", "average_precision"))
+    assert "goal: match the best baseline (data: purchases only)" in result.output
 
 
 def test_eval_vip_refuses_an_unknown_data_set(tmp_path: Path) -> None:

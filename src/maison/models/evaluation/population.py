@@ -21,7 +21,7 @@ from sqlalchemy import Connection, select
 
 from maison.core.schema import clients, identities
 from maison.models.evaluation.baselines import bgnbd_value, early_spend
-from maison.models.evaluation.run import compare, fairness, versus
+from maison.models.evaluation.run import compare, fairness, goal, versus
 from maison.models.features.pipeline import compute
 from maison.models.features.service import READER, catalog_tables
 from maison.models.features.spec import DAY
@@ -110,13 +110,15 @@ def evaluate_population(
     sensitive = pd.DataFrame()
     if traits is not None and not traits.empty:
         sensitive = traits.reindex([to_user[c] for c in ids]).set_index(pd.Index(ids)).fillna("unknown")
+    metrics, vs = compare(y, scores, fraction=fraction), versus(y, scores)
     return {
         "dataset": "population",
         "window_days": model.spec_.window_days,
         "train_clients": model.validation_["rows_train"] + model.validation_["rows_validation"],
         "test_clients": len(ids),
-        "metrics": compare(y, scores, fraction=fraction),
-        "versus": versus(y, scores),
+        "metrics": metrics,
+        "versus": vs,
+        "goal": goal("behaviour", metrics, vs),
         "calibration": {k: model.validation_[k] for k in ("brier", "brier_uncalibrated", "calibration")},
         "boosting": {k: model.validation_[k] for k in ("trees", "tree_size")},
         "fairness": fairness(y, scores["maison"], sensitive, fraction=fraction),

@@ -14,6 +14,7 @@ import pandas as pd
 
 from maison.models.evaluation.baselines import bgnbd_value, early_spend
 from maison.models.evaluation.datasets import Dataset
+from maison.models.evaluation.goals import judge, rule_for, side_signal_value
 from maison.models.evaluation.metrics import paired_difference, ranking_metrics, top_selection
 from maison.models.features.pipeline import compute
 from maison.models.features.spec import DAY
@@ -54,8 +55,15 @@ def fairness(
     return report.to_dict()
 
 
+def goal(kind: str, metrics: Mapping[str, Mapping[str, float]], vs: Mapping[str, Any],
+         side: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The issue's goal for this data set (beat or match, and why) and whether it was met."""
+    rule, why = rule_for(kind, side)
+    return {**judge(rule, vs, metrics), "why": why}
+
+
 def evaluate(data: Dataset, *, fraction: float = 0.1) -> dict[str, Any]:
-    """Metrics of the three rankings on the later cohort of `data`."""
+    """Metrics of the three rankings on the later cohort of `data`, and the goal that applies."""
     features = compute(data.events, data.catalog, data.collections, data.spec).set_index("client_id")
     train_rows = features.loc[features.index.intersection(data.train_ids)]
     test_rows = features.loc[features.index.intersection(data.test_ids)]
@@ -73,13 +81,21 @@ def evaluate(data: Dataset, *, fraction: float = 0.1) -> dict[str, Any]:
         "bgnbd_gamma_gamma": bgnbd_value(test_events, window_end).reindex(test_rows.index).to_numpy(),
     }
     sensitive = data.sensitive.reindex(test_rows.index) if not data.sensitive.empty else data.sensitive
+    side = None
+    if not data.side_signals.empty:
+        spend = pd.Series(early_spend(features), index=features.index)
+        side = side_signal_value(spend, data.side_signals, data.labels,
+                                 train_ids=list(train_rows.index), test_ids=list(test_rows.index))
+    metrics, vs = compare(y, scores, fraction=fraction), versus(y, scores)
     return {
         "dataset": data.name,
         "window_days": data.spec.window_days,
         "train_clients": len(train_rows),
         "test_clients": len(test_rows),
-        "metrics": compare(y, scores, fraction=fraction),
-        "versus": versus(y, scores),
+        "metrics": metrics,
+        "versus": vs,
+        "side_signals": side,
+        "goal": goal(data.kind, metrics, vs, side),
         "calibration": {k: model.validation_[k] for k in ("brier", "brier_uncalibrated", "calibration")},
         "boosting": {k: model.validation_[k] for k in ("trees", "tree_size")},
         "fairness": fairness(y, maison, sensitive, fraction=fraction),
