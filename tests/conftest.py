@@ -26,6 +26,7 @@ os.environ.setdefault("MAISON_HOME", tempfile.mkdtemp(prefix="maison-test-home-"
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 from helpers import PG_URL  # noqa: E402
+
 SCENARIO = Path(__file__).resolve().parents[1].parent / "shared" / "scenarios" / "alex-morgan"
 
 

@@ -14,10 +14,13 @@ ALL_PURPOSES = (
 )
 
 
-def consent_message(*, at: str, level: str = "L2", off: tuple[str, ...] = (), extra: tuple[str, ...] = (), **ids: str) -> dict:  # type: ignore[type-arg]
+def consent_message(
+    *, at: str, level: str = "L2", off: tuple[str, ...] = (), extra: tuple[str, ...] = (), **ids: str
+) -> dict:  # type: ignore[type-arg]
     """A `Consent Updated` message granting every purpose of the level (and `extra`) except `off`."""
     from maison.consent.purposes import level_includes
 
     purposes = {p: (level_includes(level, p) or p in extra) and p not in off for p in ALL_PURPOSES}
-    return {"type": "track", "event": "Consent Updated", "timestamp": at, "messageId": f"consent-{at}-{sorted(ids.items())}",
+    return {"type": "track", "event": "Consent Updated", "timestamp": at,
+            "messageId": f"consent-{at}-{sorted(ids.items())}",
             "properties": {"personalization_level": level, "purposes": purposes, "policy_version": "2026-01"}, **ids}

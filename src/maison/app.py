@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from maison import __version__
 from maison.access.keys import KeyRing
@@ -53,7 +53,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         details = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
         return JSONResponse(
-            {"code": "invalid_request", "message": "the request parameters are not valid", "details": {"errors": details}},
+            {
+                "code": "invalid_request",
+                "message": "the request parameters are not valid",
+                "details": {"errors": details},
+            },
             status_code=422,
         )
 

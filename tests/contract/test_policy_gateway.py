@@ -28,10 +28,16 @@ STORAGE_LAYER = {
 def _reads_events(path: Path) -> bool:
     tree = ast.parse(path.read_text())
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module == "maison.core.schema":
-            if any(alias.name in ("events", "CLIENT_KEYED") for alias in node.names):
-                return True
-        if isinstance(node, ast.Attribute) and node.attr == "events" and isinstance(node.value, ast.Name) and node.value.id == "schema":
+        if isinstance(node, ast.ImportFrom) and node.module == "maison.core.schema" and any(
+            alias.name in ("events", "CLIENT_KEYED") for alias in node.names
+        ):
+            return True
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr == "events"
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "schema"
+        ):
             return True
     return False
 

@@ -51,7 +51,9 @@ def create_api_key(conn: Connection, *, name: str, scope: str, store_id: str | N
         raise Conflict("an associate key is bound to a store: give --store")
     key = f"mk_{scope[:3]}_" + secrets.token_urlsafe(24)
     try:
-        conn.execute(api_keys.insert().values(name=name, key_hash=digest(key), scope=scope, store_id=store_id, created_at=now))
+        conn.execute(
+            api_keys.insert().values(name=name, key_hash=digest(key), scope=scope, store_id=store_id, created_at=now)
+        )
     except IntegrityError:
         raise Conflict(f"a key named {name!r} exists already") from None
     return key
@@ -183,4 +185,6 @@ def authorize_client(caller: Principal, client_id: str, *, conn: Connection | No
 def audit_read(conn: Connection, caller: Principal, client_id: str, what: str, *, at: datetime) -> None:
     """Every read of a client's data by a person is recorded."""
     if caller.is_person:
-        conn.execute(access_log.insert().values(client_id=client_id, actor=caller.actor, scope=caller.scope, what=what, at=at))
+        conn.execute(
+            access_log.insert().values(client_id=client_id, actor=caller.actor, scope=caller.scope, what=what, at=at)
+        )

@@ -56,14 +56,22 @@ def _events_of(n: int, index: int, sizes: int, rng: random.Random) -> Iterator[t
         roll = rng.random()
         product = rng.choice(PRODUCTS)
         if roll < 0.7:
-            name, category, props = "Product Viewed", "browsing_behaviour", {"product_id": product, "dwell_seconds": rng.randrange(5, 400)}
+            name, category, props = "Product Viewed", "browsing_behaviour", {
+                "product_id": product, "dwell_seconds": rng.randrange(5, 400),
+            }
         elif roll < 0.85:
-            name, category, props = "Email Opened", "email_engagement", {"campaign_id": "weekly-edit", "email_id": f"e{k}"}
+            name, category, props = "Email Opened", "email_engagement", {
+                "campaign_id": "weekly-edit", "email_id": f"e{k}",
+            }
         elif roll < 0.95:
-            name, category, props = "Product Added", "cart_activity", {"product_id": product, "cart_id": f"c{index}-{k // 20}", "variant": "M", "price": 300}
+            name, category, props = "Product Added", "cart_activity", {
+                "product_id": product, "cart_id": f"c{index}-{k // 20}", "variant": "M", "price": 300,
+            }
         else:
-            name, category, props = "Order Completed", "purchase_history", {"order_id": f"o{index}-{k}", "total": 420, "currency": "EUR",
-                                                                             "products": [{"product_id": product, "price": 420, "quantity": 1}]}
+            name, category, props = "Order Completed", "purchase_history", {
+                "order_id": f"o{index}-{k}", "total": 420, "currency": "EUR",
+                "products": [{"product_id": product, "price": 420, "quantity": 1}],
+            }
         mid = f"m{index}-{k}"
         raw = {"type": "track", "event": name, "userId": user, "messageId": mid, "timestamp": t.isoformat(),
                "properties": props, "context": {"timezone": "Europe/Paris", "channel": "web"}}
@@ -79,9 +87,14 @@ def load(engine: Engine, shape: Shape, *, say: Callable[[str], None]) -> list[st
     users = [f"bench-{i:07d}" for i in range(shape.clients)]
     now = datetime.now(UTC)
     with engine.begin() as conn:
-        conn.execute(clients_table.insert(), [{"id": f"cl_bench{i:012d}", "created_at": now} for i in range(shape.clients)])
-        conn.execute(identities.insert(), [{"kind": "user", "value": u, "client_id": f"cl_bench{i:012d}", "linked_at": now}
-                                           for i, u in enumerate(users)])
+        conn.execute(
+            clients_table.insert(), [{"id": f"cl_bench{i:012d}", "created_at": now} for i in range(shape.clients)]
+        )
+        conn.execute(
+            identities.insert(),
+            [{"kind": "user", "value": u, "client_id": f"cl_bench{i:012d}", "linked_at": now}
+             for i, u in enumerate(users)],
+        )
     started = time.perf_counter()
     loaded = 0
     if engine.dialect.name == "postgresql":
@@ -160,6 +173,7 @@ def run(*, clients: int, events_total: int, backends: tuple[str, ...], reads: in
                 for name, (p50, p99) in measure(engine, users, reads=reads, seed=11).items():
                     goal = 50.0 if name == "profile read" else None
                     rows.append({"backend": backend, "measure": name, "p50_ms": round(p50, 2), "p99_ms": round(p99, 2),
-                                 "goal_p99_ms": goal, "verdict": "" if goal is None else ("PASS" if p99 < goal else "MISS")})
+                                 "goal_p99_ms": goal,
+                                 "verdict": "" if goal is None else ("PASS" if p99 < goal else "MISS")})
                 engine.dispose()
     return rows

@@ -130,7 +130,9 @@ FIDES_USE: Final[Mapping[str, str]] = {
     "scoring": "maison.analytics.future_vip_scoring",
 }
 # Never inferred at any depth (GDPR Art. 9 special categories).
-SPECIAL_CATEGORIES: Final = frozenset({"health", "maternity", "religion", "politics", "sexual_orientation", "ethnicity"})
+SPECIAL_CATEGORIES: Final = frozenset(
+    {"health", "maternity", "religion", "politics", "sexual_orientation", "ethnicity"}
+)
 
 
 def level_includes(level: str, purpose: str) -> bool:

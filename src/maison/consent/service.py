@@ -103,7 +103,9 @@ def record(conn: Connection, entries: Sequence[LedgerEntry], *, now: datetime) -
     withdrawn = [e for e in entries if e.kind == EntryKind.PURPOSE and e.granted is False and e.purpose in OBSERVED]
     if not withdrawn:
         return 0
-    return purge_not_collectable(conn, {(e.client_id, str(e.purpose)) for e in withdrawn}, since=min(e.effective_at for e in withdrawn))
+    return purge_not_collectable(
+        conn, {(e.client_id, str(e.purpose)) for e in withdrawn}, since=min(e.effective_at for e in withdrawn)
+    )
 
 
 def purge_not_collectable(conn: Connection, pairs: set[tuple[str, str]], *, since: datetime) -> int:

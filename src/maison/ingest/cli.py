@@ -85,7 +85,13 @@ def quarantine_list(
         return
     table = Table("id", "source", "received", "field", "reason")
     for row in rows:
-        table.add_row(str(row["id"]), row["source"], row["received_at"].isoformat(timespec="seconds"), row["field"] or "", row["reason"])
+        table.add_row(
+            str(row["id"]),
+            row["source"],
+            row["received_at"].isoformat(timespec="seconds"),
+            row["field"] or "",
+            row["reason"],
+        )
     out.print(table)
 
 

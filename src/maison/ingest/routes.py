@@ -121,7 +121,9 @@ async def preflight(request: Request, path: str) -> Response:
         headers={
             "Access-Control-Allow-Origin": origin,
             "Access-Control-Allow-Methods": "POST, OPTIONS",
-            "Access-Control-Allow-Headers": request.headers.get("access-control-request-headers", "Content-Type, Authorization"),
+            "Access-Control-Allow-Headers": request.headers.get(
+                "access-control-request-headers", "Content-Type, Authorization"
+            ),
             "Access-Control-Max-Age": "600",
             "Vary": "Origin",
         },

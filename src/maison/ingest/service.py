@@ -108,7 +108,9 @@ def ingest(
         default_type=default_type,
         first_index=first_index,
     )
-    return store(conn, source=source, valid=valid, rejected=rejected, received_at=received_at, suppression_key=suppression_key)
+    return store(
+        conn, source=source, valid=valid, rejected=rejected, received_at=received_at, suppression_key=suppression_key
+    )
 
 
 def replay_quarantined(

@@ -35,7 +35,9 @@ def _client_family(conn: Connection, client_id: str) -> list[str]:
     return family
 
 
-def erase(conn: Connection, client_id: str, *, request_id: str | None, suppression_key: bytes, now: datetime) -> dict[str, int]:
+def erase(
+    conn: Connection, client_id: str, *, request_id: str | None, suppression_key: bytes, now: datetime
+) -> dict[str, int]:
     """Erase one client; returns the number of rows removed per table (no personal data)."""
     family = _client_family(conn, client_id)
     idents = [i for c in family for i in identity_repo.identifiers_of_client(conn, c)]
@@ -46,7 +48,9 @@ def erase(conn: Connection, client_id: str, *, request_id: str | None, suppressi
         counts[str(table.name)] = conn.execute(delete(table).where(table.c[column].in_(family))).rowcount
     counts["quarantine"] = _erase_quarantined(conn, [v for _, v in idents])
     counts["identity_merges"] = conn.execute(
-        delete(identity_merges).where(or_(identity_merges.c.survivor_id.in_(family), identity_merges.c.merged_id.in_(family)))
+        delete(identity_merges).where(
+            or_(identity_merges.c.survivor_id.in_(family), identity_merges.c.merged_id.in_(family))
+        )
     ).rowcount
     counts["identities"] = conn.execute(delete(identities).where(identities.c.client_id.in_(family))).rowcount
     conn.execute(update(clients).where(clients.c.id.in_(family)).values(merged_into=None))

@@ -27,7 +27,9 @@ def register(
 ) -> str:
     """Record a request; returns its request id (given, or generated)."""
     request_id = request_id or f"dsr_{uuid.uuid4().hex[:16]}"
-    existing = conn.execute(select(privacy_requests.c.status).where(privacy_requests.c.request_id == request_id)).first()
+    existing = conn.execute(
+        select(privacy_requests.c.status).where(privacy_requests.c.request_id == request_id)
+    ).first()
     if existing is None:
         due = at + timedelta(days=get_settings().privacy.request_due_days)
         conn.execute(privacy_requests.insert().values(
@@ -44,7 +46,9 @@ def complete(conn: Connection, request_id: str, *, at: datetime, detail: dict[st
     conn.execute(update(privacy_requests).where(privacy_requests.c.request_id == request_id).values(**values))
 
 
-def from_events(conn: Connection, requests: Sequence[tuple[Event, str]], *, now: datetime, suppression_key: bytes) -> None:
+def from_events(
+    conn: Connection, requests: Sequence[tuple[Event, str]], *, now: datetime, suppression_key: bytes
+) -> None:
     """Process requests carried by events, in time order (an export before a later erasure)."""
     from maison.privacy import erasure, export
 

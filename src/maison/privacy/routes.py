@@ -34,7 +34,9 @@ def export_schema() -> dict[str, Any]:
 
 
 @router.get("/{identifier}/settings")
-def privacy_settings(identifier: str, request: Request, caller: Caller, at: Annotated[str | None, Query()] = None) -> dict[str, Any]:
+def privacy_settings(
+    identifier: str, request: Request, caller: Caller, at: Annotated[str | None, Query()] = None
+) -> dict[str, Any]:
     """Every purpose with its level, granted state, current use, description and last change."""
     with request.app.state.maison.engine.begin() as conn:
         client_id = find_client(conn, identifier)
@@ -60,12 +62,18 @@ def erase(identifier: str, request: Request, caller: Caller) -> dict[str, Any]:
         client_id = find_client(conn, identifier)
         authorize_client(caller, client_id)
         return service.erase_now(
-            conn, client_id, now=utcnow(), channel=caller.scope, suppression_key=request.app.state.maison.suppression_key
+            conn,
+            client_id,
+            now=utcnow(),
+            channel=caller.scope,
+            suppression_key=request.app.state.maison.suppression_key,
         )
 
 
 @router.patch("/{identifier}/declared")
-def rectify(identifier: str, request: Request, caller: Caller, traits: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+def rectify(
+    identifier: str, request: Request, caller: Caller, traits: Annotated[dict[str, Any], Body()]
+) -> dict[str, Any]:
     """Art. 16: correct declared data (categories, sizes, city, time zone, channel preferences)."""
     with request.app.state.maison.engine.begin() as conn:
         client_id = find_client(conn, identifier)
@@ -75,7 +83,9 @@ def rectify(identifier: str, request: Request, caller: Caller, traits: Annotated
 
 
 @router.get("/{identifier}/decisions")
-def why(identifier: str, request: Request, caller: Caller, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+def why(
+    identifier: str, request: Request, caller: Caller, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> dict[str, Any]:
     """"Why am I seeing this": recent automated decisions with versions, data used and reasons."""
     with request.app.state.maison.engine.begin() as conn:
         client_id = find_client(conn, identifier)
@@ -85,7 +95,12 @@ def why(identifier: str, request: Request, caller: Caller, limit: Annotated[int,
 
 
 @router.post("/{identifier}/token")
-def self_service_token(identifier: str, request: Request, caller: Caller, ttl_seconds: Annotated[int, Query(ge=60, le=7 * 86400)] = 3600) -> dict[str, Any]:
+def self_service_token(
+    identifier: str,
+    request: Request,
+    caller: Caller,
+    ttl_seconds: Annotated[int, Query(ge=60, le=7 * 86400)] = 3600,
+) -> dict[str, Any]:
     """Admin: issue a signed, expiring self-service link token for the client's dashboard."""
     require_admin(caller)
     state = request.app.state.maison

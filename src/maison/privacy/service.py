@@ -18,7 +18,9 @@ from maison.personalize import derived
 from maison.privacy import erasure, export, requests
 from maison.privacy.rules import needs_renewal, settings_view
 
-RECTIFIABLE = ("declared_categories", "sizes", "city", "country", "timezone", "channel_preferences", "first_name", "last_name")
+RECTIFIABLE = (
+    "declared_categories", "sizes", "city", "country", "timezone", "channel_preferences", "first_name", "last_name"
+)
 
 
 def settings(conn: Connection, client_id: str, *, at: datetime | None = None) -> dict[str, Any]:
@@ -31,7 +33,9 @@ def settings(conn: Connection, client_id: str, *, at: datetime | None = None) ->
 
 def latest_notice_per_purpose(conn: Connection) -> dict[str, str]:
     newest: dict[str, str] = {}
-    for version, purposes in conn.execute(select(notices.c.version, notices.c.purposes).order_by(notices.c.published_at)):
+    for version, purposes in conn.execute(
+        select(notices.c.version, notices.c.purposes).order_by(notices.c.published_at)
+    ):
         for p in purposes:
             newest[p] = version
     return newest
@@ -41,7 +45,8 @@ def publish_notice(conn: Connection, *, version: str, text: str, purposes: list[
     """A new notice text: consents to the listed purposes given under older notices need renewal."""
     import hashlib
 
-    conn.execute(notices.insert().values(version=version, text=text, text_sha256=hashlib.sha256(text.encode()).hexdigest(),
+    conn.execute(notices.insert().values(version=version, text=text,
+                                         text_sha256=hashlib.sha256(text.encode()).hexdigest(),
                                          purposes=purposes, published_at=at))
 
 
@@ -53,7 +58,13 @@ def export_now(conn: Connection, client_id: str, *, now: datetime, channel: str)
 
 
 def erase_now(
-    conn: Connection, client_id: str, *, now: datetime, channel: str, suppression_key: bytes, request_id: str | None = None
+    conn: Connection,
+    client_id: str,
+    *,
+    now: datetime,
+    channel: str,
+    suppression_key: bytes,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     rid = request_id or f"dsr_{uuid.uuid4().hex[:16]}"
     counts = erasure.erase(conn, client_id, request_id=rid, suppression_key=suppression_key, now=now)
@@ -74,12 +85,16 @@ def rectify(conn: Connection, client_id: str, traits: dict[str, Any], *, now: da
         message["anonymousId"] = idents["anon"]
     else:
         raise InvalidConsent("this client has no user or anonymous id to attach the correction to")
-    rid = requests.register(conn, client_id=client_id, kind="rectification", channel="api", at=now, detail={"fields": sorted(traits)})
+    rid = requests.register(
+        conn, client_id=client_id, kind="rectification", channel="api", at=now, detail={"fields": sorted(traits)}
+    )
     ingest.ingest(conn, [message], source="privacy", received_at=now, limits=get_settings().ingest)
     requests.complete(conn, rid, at=now)
     return rid
 
 
 def open_requests(conn: Connection) -> list[dict[str, Any]]:
-    rows = conn.execute(select(privacy_requests).where(privacy_requests.c.status != "done").order_by(privacy_requests.c.due_at))
+    rows = conn.execute(
+        select(privacy_requests).where(privacy_requests.c.status != "done").order_by(privacy_requests.c.due_at)
+    )
     return [dict(r) for r in rows.mappings()]

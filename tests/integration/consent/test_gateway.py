@@ -18,7 +18,8 @@ READER = declare("test.browsing_and_declared", use=Use.PERSONALIZE,
 
 def send(engine, *messages):  # type: ignore[no-untyped-def]
     with engine.begin() as conn:
-        ingest(conn, list(messages), source="web", received_at=datetime(2026, 3, 1, tzinfo=UTC), limits=IngestSettings(), suppression_key=b"k")
+        ingest(conn, list(messages), source="web", received_at=datetime(2026, 3, 1, tzinfo=UTC),
+               limits=IngestSettings(), suppression_key=b"k")
 
 
 def read(engine, at: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -31,8 +32,10 @@ def read(engine, at: str) -> list[str]:  # type: ignore[no-untyped-def]
 def test_withdrawing_changes_what_readers_receive_not_just_labels(engine):  # type: ignore[no-untyped-def]
     send(engine,
          consent_message(at="2026-01-05T10:00:00+00:00", level="L1", extra=("browsing_behaviour",), userId="u1"),
-         {"type": "identify", "userId": "u1", "messageId": "decl", "timestamp": "2026-01-05T10:01:00Z", "traits": {"declared_categories": ["Knitwear"]}},
-         {"type": "track", "event": "Product Viewed", "userId": "u1", "messageId": "view", "timestamp": "2026-01-06T10:00:00Z", "properties": {"product_id": "P"}})
+         {"type": "identify", "userId": "u1", "messageId": "decl", "timestamp": "2026-01-05T10:01:00Z",
+          "traits": {"declared_categories": ["Knitwear"]}},
+         {"type": "track", "event": "Product Viewed", "userId": "u1", "messageId": "view",
+          "timestamp": "2026-01-06T10:00:00Z", "properties": {"product_id": "P"}})
     assert read(engine, "2026-01-10T00:00:00+00:00") == ["decl"]  # collected, but L1 does not use browsing
     send(engine, consent_message(at="2026-01-11T10:00:00+00:00", level="L2", userId="u1"))
     assert read(engine, "2026-01-12T00:00:00+00:00") == ["decl", "view"]
@@ -46,8 +49,10 @@ def test_a_ledger_the_caller_already_read_gives_the_same_rows_and_the_policy_sti
 
     send(engine,
          consent_message(at="2026-01-05T10:00:00+00:00", level="L1", extra=("browsing_behaviour",), userId="u1"),
-         {"type": "identify", "userId": "u1", "messageId": "decl", "timestamp": "2026-01-05T10:01:00Z", "traits": {"declared_categories": ["Knitwear"]}},
-         {"type": "track", "event": "Product Viewed", "userId": "u1", "messageId": "view", "timestamp": "2026-01-06T10:00:00Z", "properties": {"product_id": "P"}},
+         {"type": "identify", "userId": "u1", "messageId": "decl", "timestamp": "2026-01-05T10:01:00Z",
+          "traits": {"declared_categories": ["Knitwear"]}},
+         {"type": "track", "event": "Product Viewed", "userId": "u1", "messageId": "view",
+          "timestamp": "2026-01-06T10:00:00Z", "properties": {"product_id": "P"}},
          consent_message(at="2026-01-11T10:00:00+00:00", level="L2", userId="u1"))
     with engine.connect() as conn:
         client = find_client(conn, "u1")

@@ -43,7 +43,9 @@ def test_mixed_batch_keeps_good_messages_and_quarantines_bad(client, engine, wri
     bad_type = {"type": "nonsense", "userId": "u1", "messageId": "b1"}
     no_ids = {"type": "track", "event": "X", "messageId": "b2"}
     bad_ts = track("b3", timestamp="yesterday")
-    r = client.post("/v1/batch", json={"batch": [track("g1"), bad_type, no_ids, track("g2"), bad_ts]}, headers=auth(write_key))
+    r = client.post(
+        "/v1/batch", json={"batch": [track("g1"), bad_type, no_ids, track("g2"), bad_ts]}, headers=auth(write_key)
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["accepted"] == 2
@@ -54,7 +56,11 @@ def test_mixed_batch_keeps_good_messages_and_quarantines_bad(client, engine, wri
 
 def test_gzip_body_is_accepted(client, engine, write_key):  # type: ignore[no-untyped-def]
     body = gzip.compress(orjson.dumps({"batch": [track("z1")]}))
-    r = client.post("/v1/batch", content=body, headers={**auth(write_key), "Content-Encoding": "gzip", "Content-Type": "application/json"})
+    r = client.post(
+        "/v1/batch",
+        content=body,
+        headers={**auth(write_key), "Content-Encoding": "gzip", "Content-Type": "application/json"},
+    )
     assert r.status_code == 200, r.text
     assert count(engine) == 1
 
@@ -96,10 +102,13 @@ def test_unreadable_requests_are_refused_whole_with_json_errors(client, engine, 
         (client.post("/v1/batch", content=b"{not json", headers=h), 400, "malformed_body"),
         (client.post("/v1/batch", content=b"[1, 2]", headers=h), 400, "malformed_body"),
         (client.post("/v1/batch", content=b'{"batch": 5}', headers=h), 400, "malformed_body"),
-        (client.post("/v1/batch", content=b"\x1f\x8b garbage", headers={**h, "Content-Encoding": "gzip"}), 400, "malformed_body"),
+        (client.post("/v1/batch", content=b"\x1f\x8b garbage", headers={**h, "Content-Encoding": "gzip"}),
+         400, "malformed_body"),
         (client.post("/v1/batch", content=b"{}", headers={**h, "Content-Encoding": "br"}), 400, "malformed_body"),
         (client.post("/v1/batch", content=b"x" * (500 * 1024 + 1), headers=h), 413, "payload_too_large"),
-        (client.post("/v1/batch", content=gzip.compress(b" " * (600 * 1024)), headers={**h, "Content-Encoding": "gzip"}), 413, "payload_too_large"),
+        (client.post("/v1/batch", content=gzip.compress(b" " * (600 * 1024)),
+                     headers={**h, "Content-Encoding": "gzip"}),
+         413, "payload_too_large"),
         (client.post("/v1/batch", json={"batch": []}), 401, "unauthorized"),
         (client.post("/v1/batch", json={"batch": []}, headers={"Authorization": "Basic !!!"}), 400, "malformed_body"),
     ]
@@ -111,7 +120,10 @@ def test_unreadable_requests_are_refused_whole_with_json_errors(client, engine, 
 
 
 def test_batch_context_is_merged_into_each_message(client, engine, write_key):  # type: ignore[no-untyped-def]
-    body = {"batch": [track("c1"), track("c2", context={"channel": "app"})], "context": {"channel": "web", "timezone": "Europe/Paris"}}
+    body = {
+        "batch": [track("c1"), track("c2", context={"channel": "app"})],
+        "context": {"channel": "web", "timezone": "Europe/Paris"},
+    }
     assert client.post("/v1/batch", json=body, headers=auth(write_key)).status_code == 200
     with engine.connect() as conn:
         rows = dict(conn.execute(select(events.c.message_id, events.c.channel)).all())
@@ -156,7 +168,9 @@ def test_cors_allows_only_the_key_origins(client, engine, write_key):  # type: i
     assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == "https://shop.example.com"
     bad = client.post("/v1/t", content=msg, headers={"Content-Type": "text/plain", "Origin": "https://evil.example"})
     assert bad.status_code == 403 and bad.json()["code"] == "forbidden"
-    pre = client.options("/v1/t", headers={"Origin": "https://shop.example.com", "Access-Control-Request-Method": "POST"})
+    pre = client.options(
+        "/v1/t", headers={"Origin": "https://shop.example.com", "Access-Control-Request-Method": "POST"}
+    )
     assert pre.status_code == 204
     assert client.options("/v1/t", headers={"Origin": "https://evil.example"}).status_code == 403
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -51,7 +51,14 @@ def test_hostile_requests_with_a_client_token_never_fail_or_leak(client, engine,
     token = issue_token(app.state.maison.settings.token_secret(), attacker)
 
     @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-    @given(method=methods, identifier=identifiers, body=json_values, query=st.dictionaries(st.sampled_from(["at", "limit", "token", "ttl_seconds"]), st.text(max_size=30), max_size=2))
+    @given(
+        method=methods,
+        identifier=identifiers,
+        body=json_values,
+        query=st.dictionaries(
+            st.sampled_from(["at", "limit", "token", "ttl_seconds"]), st.text(max_size=30), max_size=2
+        ),
+    )
     def probe(method, identifier, body, query):  # type: ignore[no-untyped-def]
         verb, template = method
         url = template.replace("{id}", quote(identifier, safe=""))

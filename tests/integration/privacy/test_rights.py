@@ -30,10 +30,13 @@ def send(engine, *messages):  # type: ignore[no-untyped-def]
 def seed(engine, user: str = "u1", email: str = "jo.doe@example.org", last_name: str = "Doe-Quint"):  # type: ignore[no-untyped-def]
     send(engine,
          consent_message(at="2026-01-05T10:00:00Z", anonymousId=f"anon-{user}"),
-         {"type": "page", "anonymousId": f"anon-{user}", "messageId": f"p-{user}", "timestamp": "2026-01-05T10:01:00Z", "properties": {"path": "/"}},
-         {"type": "identify", "userId": user, "anonymousId": f"anon-{user}", "messageId": f"i-{user}", "timestamp": "2026-01-05T10:02:00Z",
+         {"type": "page", "anonymousId": f"anon-{user}", "messageId": f"p-{user}",
+          "timestamp": "2026-01-05T10:01:00Z", "properties": {"path": "/"}},
+         {"type": "identify", "userId": user, "anonymousId": f"anon-{user}", "messageId": f"i-{user}",
+          "timestamp": "2026-01-05T10:02:00Z",
           "traits": {"email": email, "first_name": "Jo", "last_name": last_name, "declared_categories": ["Knitwear"]}},
-         {"type": "track", "event": "Product Viewed", "userId": user, "messageId": f"v-{user}", "timestamp": "2026-01-06T10:00:00Z",
+         {"type": "track", "event": "Product Viewed", "userId": user, "messageId": f"v-{user}",
+          "timestamp": "2026-01-06T10:00:00Z",
           "properties": {"product_id": "KN-1", "dwell_seconds": 40}})
 
 
@@ -45,12 +48,15 @@ def test_export_follows_the_published_schema_and_holds_everything(client, engine
     seed(engine)
     with engine.begin() as conn:
         decisions.record(conn, client_id=find_client(conn, "u1"), kind="recommendations", model_version="test-1",
-                         data_categories=["declared_categories"], reasons=[{"text": "You declared Knitwear."}], output={"items": ["KN-1"]}, at=NOW)
+                         data_categories=["declared_categories"], reasons=[{"text": "You declared Knitwear."}],
+                         output={"items": ["KN-1"]}, at=NOW)
     r = client.get("/v1/privacy/u1/export", headers=headers(admin_key))
     assert r.status_code == 200
     doc = r.json()
     jsonschema.validate(doc, client.get("/v1/privacy/export.schema.json").json())
-    assert sorted(e["messageId"] for e in doc["events"]) == sorted(["consent-2026-01-05T10:00:00Z-[('anonymousId', 'anon-u1')]", "p-u1", "i-u1", "v-u1"])
+    assert sorted(e["messageId"] for e in doc["events"]) == sorted(
+        ["consent-2026-01-05T10:00:00Z-[('anonymousId', 'anon-u1')]", "p-u1", "i-u1", "v-u1"]
+    )
     assert {i["kind"] for i in doc["identifiers"]} == {"user", "anon", "email"}
     assert len([h for h in doc["consent_history"] if h["kind"] == "purpose"]) == 12
     assert doc["decisions"][0]["reasons"] == [{"text": "You declared Knitwear."}]
@@ -84,7 +90,9 @@ def test_late_and_replayed_events_of_an_erased_client_are_dropped(client, engine
 
         erasure.erase(conn, find_client(conn, "u1"), request_id="r1", suppression_key=KEY, now=NOW)
     seed(engine)  # the same messages again
-    late = send(engine, {"type": "track", "event": "Order Completed", "userId": "u1", "messageId": "new", "timestamp": "2026-03-02T10:00:00Z"},
+    late = send(engine,
+                {"type": "track", "event": "Order Completed", "userId": "u1", "messageId": "new",
+                 "timestamp": "2026-03-02T10:00:00Z"},
                 {"type": "page", "anonymousId": "anon-u1", "messageId": "new2", "timestamp": "2026-03-02T10:00:00Z"})
     assert (late.accepted, late.dropped) == (0, 2)
     with engine.connect() as conn:
@@ -129,7 +137,11 @@ def test_restriction_and_objections_are_recorded_and_shown(client, engine, admin
 
 def test_rectification_corrects_declared_data_and_is_tracked(client, engine, admin_key):  # type: ignore[no-untyped-def]
     seed(engine)
-    r = client.patch("/v1/privacy/u1/declared", json={"declared_categories": ["Outerwear"], "city": "Paris"}, headers=headers(admin_key))
+    r = client.patch(
+        "/v1/privacy/u1/declared",
+        json={"declared_categories": ["Outerwear"], "city": "Paris"},
+        headers=headers(admin_key),
+    )
     assert r.status_code == 200, r.text
     bad = client.patch("/v1/privacy/u1/declared", json={"credit_score": 1}, headers=headers(admin_key))
     assert bad.status_code == 400 and "declared_categories" in bad.json()["message"]
@@ -143,7 +155,9 @@ def test_rectification_corrects_declared_data_and_is_tracked(client, engine, adm
 def test_retention_purge_deletes_only_expired_rows(engine):  # type: ignore[no-untyped-def]
     seed(engine)
     with engine.begin() as conn:
-        counts = retention.purge(conn, {"browsing_behaviour": 30, "declared_categories": 3650}, now=datetime(2026, 2, 10, tzinfo=UTC))
+        counts = retention.purge(
+            conn, {"browsing_behaviour": 30, "declared_categories": 3650}, now=datetime(2026, 2, 10, tzinfo=UTC)
+        )
     assert counts == {"browsing_behaviour": 2, "declared_categories": 0}  # the page and the view, over 30 days old
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(events)).scalar_one() == 2
@@ -153,7 +167,9 @@ def test_retention_purge_deletes_only_expired_rows(engine):  # type: ignore[no-u
 def test_a_new_notice_marks_affected_consents_for_renewal(engine):  # type: ignore[no-untyped-def]
     seed(engine)
     with engine.begin() as conn:
-        service.publish_notice(conn, version="2026-06", text="We now explain browsing better.", purposes=["browsing_behaviour"], at=NOW)
+        service.publish_notice(
+            conn, version="2026-06", text="We now explain browsing better.", purposes=["browsing_behaviour"], at=NOW
+        )
         view = service.settings(conn, find_client(conn, "u1"))
     assert view["needs_renewal"] == ["browsing_behaviour"]
 
@@ -162,9 +178,11 @@ def test_decisions_answer_why_am_i_seeing_this(client, engine, admin_key):  # ty
     seed(engine)
     with engine.begin() as conn:
         decisions.record(conn, client_id=find_client(conn, "u1"), kind="score", model_version="future-vip-0.1",
-                         data_categories=["purchase_history"], reasons=["first order in store"], output={"score": 0.4}, at=NOW)
+                         data_categories=["purchase_history"], reasons=["first order in store"],
+                         output={"score": 0.4}, at=NOW)
         with pytest.raises(ValueError, match="unknown data categories"):
-            decisions.record(conn, client_id="x", kind="score", model_version="v", data_categories=["health"], reasons=[], output={}, at=NOW)
+            decisions.record(conn, client_id="x", kind="score", model_version="v", data_categories=["health"],
+                             reasons=[], output={}, at=NOW)
     body = client.get("/v1/privacy/u1/decisions", headers=headers(admin_key)).json()
     assert body["decisions"][0]["model_version"] == "future-vip-0.1"
     assert body["decisions"][0]["data_categories"] == ["purchase_history"]

@@ -220,7 +220,8 @@ def test_profile_reads_need_credentials_and_staff_reads_are_audited(client, engi
 
     with engine.begin() as conn:
         ingest(conn, [{"type": "track", "event": "Order Completed", "userId": "store-client", "messageId": "o1",
-                       "timestamp": "2026-01-05T10:00:00Z", "properties": {"order_id": "o1", "total": 100, "store": "paris"}},
+                       "timestamp": "2026-01-05T10:00:00Z",
+                       "properties": {"order_id": "o1", "total": 100, "store": "paris"}},
                       {"type": "track", "event": "Order Completed", "userId": "web-client", "messageId": "o2",
                        "timestamp": "2026-01-05T10:00:00Z", "properties": {"order_id": "o2", "total": 100}}],
                source="pos", received_at=utcnow(), limits=IngestSettings(), suppression_key=b"k")

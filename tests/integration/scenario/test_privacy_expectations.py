@@ -54,7 +54,9 @@ def test_e1_every_line_accepted_and_a_second_ingest_changes_nothing(scenario_eng
 def test_e32_export_holds_her_147_events_by_category_and_the_consent_history(scenario_engine, ingest_stream):  # type: ignore[no-untyped-def]
     ingest_stream("alex-morgan.ndjson")
     with scenario_engine.begin() as conn:
-        doc = service.export_now(conn, find_client(conn, USER), now=datetime.fromisoformat("2026-04-01T09:00:00+01:00"), channel="admin")
+        doc = service.export_now(
+            conn, find_client(conn, USER), now=datetime.fromisoformat("2026-04-01T09:00:00+01:00"), channel="admin"
+        )
     jsonschema.validate(doc, json.loads(export.SCHEMA_PATH.read_text()))
     assert len(doc["events"]) == 147 and all(e["messageId"] for e in doc["events"])
     kinds = Counter("identify" if e["type"] == "identify" else e["data_category"] for e in doc["events"])
@@ -75,7 +77,9 @@ def test_e29_settings_list_every_purpose_and_their_use_changes_with_the_level(sc
         l2 = service.settings(conn, client, at=datetime.fromisoformat("2026-02-02T20:15:00+00:00"))
     assert [p["purpose"] for p in onboarding["purposes"]] == list(PURPOSES)
     assert all(p["description"] and p["level"] in ("L1", "L2", "L3") for p in onboarding["purposes"])
-    behavioural = [p for p in onboarding["purposes"] if p["purpose"] in L2_PURPOSES and p["purpose"] != "similar_customer_signals"]
+    behavioural = [
+        p for p in onboarding["purposes"] if p["purpose"] in L2_PURPOSES and p["purpose"] != "similar_customer_signals"
+    ]
     assert all(p["granted"] and not p["used_for_personalisation"] for p in behavioural)
     assert behavioural[0]["changed_at"] == "2026-01-05T20:02:00+00:00"
     assert onboarding["personalization_level"] == "L1" and l2["personalization_level"] == "L2"
@@ -100,7 +104,8 @@ def test_e31_browsing_after_the_opt_out_is_never_stored(scenario_engine, ingest_
     after = [e for e in mine if datetime.fromisoformat(e["timestamp"]) > datetime.fromisoformat(cutoff)]
     assert not [e for e in after if e["data_category"] == "browsing_behaviour"]
     assert {"cart_activity", "email_engagement", "content_engagement"} <= {e["data_category"] for e in after}
-    assert len([e for e in mine if e["data_category"] == "browsing_behaviour"]) == 82 + 1 - 46  # +1: the privacy page view
+    # +1: the privacy page view
+    assert len([e for e in mine if e["data_category"] == "browsing_behaviour"]) == 82 + 1 - 46
 
 
 def _dump(engine) -> str:  # type: ignore[no-untyped-def]
@@ -118,7 +123,9 @@ def _scarf_ratings(engine) -> int:  # type: ignore[no-untyped-def]
             events.c.event == "Product Reviewed", events.c.product_id == "PA-003")).scalar_one()
 
 
-def test_e33_e34_erasure_leaves_nothing_and_a_replay_does_not_bring_her_back(scenario_engine, ingest_stream, scenario_dir, tmp_path):  # type: ignore[no-untyped-def]
+def test_e33_e34_erasure_leaves_nothing_and_a_replay_does_not_bring_her_back(  # type: ignore[no-untyped-def]
+    scenario_engine, ingest_stream, scenario_dir, tmp_path
+):
     ingest_stream("alex-morgan.ndjson")
     assert _scarf_ratings(scenario_engine) == 25
     twin_before = len(client_events(scenario_engine, TWIN))

@@ -72,7 +72,8 @@ def test_objection_to_marketing_is_a_hard_suppression_and_profiling_objection_st
 
 
 def test_consent_event_states_level_and_every_purpose():
-    props = {"personalization_level": "L2", "purposes": {p: p in L2_PURPOSES for p in PURPOSES}, "policy_version": "2026-01", "source": "onboarding"}
+    props = {"personalization_level": "L2", "purposes": {p: p in L2_PURPOSES for p in PURPOSES},
+             "policy_version": "2026-01", "source": "onboarding"}
     entries = entries_from_consent_event("c", props, effective_at=T, message_id="m", method="web", geography="GB")
     assert len(entries) == 13
     state = state_at(entries)
@@ -80,8 +81,11 @@ def test_consent_event_states_level_and_every_purpose():
     assert {e.notice_version for e in entries} == {"2026-01"}
 
 
-@pytest.mark.parametrize(("level_", "purpose", "expected"), [("L1", "declared_categories", True), ("L1", "cart_activity", False),
-                                                           ("L2", "cart_activity", True), ("L2", "values_inference", False), ("L3", "values_inference", True)])
+@pytest.mark.parametrize(("level_", "purpose", "expected"), [("L1", "declared_categories", True),
+                                                           ("L1", "cart_activity", False),
+                                                           ("L2", "cart_activity", True),
+                                                           ("L2", "values_inference", False),
+                                                           ("L3", "values_inference", True)])
 def test_levels_nest(level_, purpose, expected):  # type: ignore[no-untyped-def]
     assert level_includes(level_, purpose) is expected
 

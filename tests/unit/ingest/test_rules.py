@@ -17,13 +17,15 @@ def norm(message, **kw):  # type: ignore[no-untyped-def]
 
 def test_clock_skew_is_corrected_from_sent_at():
     # The device clock runs 1 hour fast: it stamped the event 10 s before sending it.
-    e = norm({"type": "track", "event": "X", "userId": "u", "timestamp": "2026-02-01T13:00:00Z", "sentAt": "2026-02-01T13:00:10Z"})
+    e = norm({"type": "track", "event": "X", "userId": "u", "timestamp": "2026-02-01T13:00:00Z",
+              "sentAt": "2026-02-01T13:00:10Z"})
     assert e.timestamp == datetime(2026, 2, 1, 11, 59, 50, tzinfo=UTC)
     assert e.raw["originalTimestamp"] == "2026-02-01T13:00:00Z"
 
 
 def test_batch_sent_at_applies_when_message_has_none():
-    e = norm({"type": "track", "event": "X", "userId": "u", "timestamp": "2026-02-01T13:00:00Z"}, sent_at=datetime(2026, 2, 1, 13, 0, 5, tzinfo=UTC))
+    e = norm({"type": "track", "event": "X", "userId": "u", "timestamp": "2026-02-01T13:00:00Z"},
+             sent_at=datetime(2026, 2, 1, 13, 0, 5, tzinfo=UTC))
     assert e.timestamp == datetime(2026, 2, 1, 11, 59, 55, tzinfo=UTC)
 
 
@@ -52,8 +54,10 @@ def test_batch_context_fills_in_but_message_context_wins():
         ({"type": "track", "event": "X", "userId": {"a": 1}}, "userId"),
         ({"type": "track", "event": "X", "userId": "u", "properties": [1]}, "properties"),
         ({"type": "alias", "userId": "u"}, "previousId"),
-        ({"type": "track", "event": "X", "userId": "u", "properties": {"dwell_seconds": "long"}}, "properties.dwell_seconds"),
-        ({"type": "track", "event": "Order Completed", "userId": "u", "properties": {"total": "abc"}}, "properties.total"),
+        ({"type": "track", "event": "X", "userId": "u", "properties": {"dwell_seconds": "long"}},
+         "properties.dwell_seconds"),
+        ({"type": "track", "event": "Order Completed", "userId": "u", "properties": {"total": "abc"}},
+         "properties.total"),
         ("not an object", "message"),
     ],
 )
@@ -69,9 +73,12 @@ def test_message_over_32_kb_is_refused():
 
 
 def test_typed_columns_are_extracted():
-    e = norm({"type": "track", "event": "Order Completed", "userId": "u", "context": {"channel": "web", "timezone": "Europe/London"},
+    e = norm({"type": "track", "event": "Order Completed", "userId": "u",
+              "context": {"channel": "web", "timezone": "Europe/London"},
               "properties": {"order_id": "o1", "total": 1000, "currency": "EUR", "store": "london", "products": []}})
-    assert (e.order_id, str(e.revenue), e.currency, e.store_id, e.channel, e.timezone) == ("o1", "1000.00", "EUR", "london", "web", "Europe/London")
+    assert (e.order_id, str(e.revenue), e.currency, e.store_id, e.channel, e.timezone) == (
+        "o1", "1000.00", "EUR", "london", "web", "Europe/London"
+    )
     assert e.data_category == "purchase_history"
 
 

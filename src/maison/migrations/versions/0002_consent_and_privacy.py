@@ -131,7 +131,10 @@ def upgrade() -> None:
     _append_only_ledger()
 
 
-_GUARDED = "kind, purpose, granted, level, effective_at, recorded_at, method, source, notice_version, geography, message_id, actor"
+_GUARDED = (
+    "kind, purpose, granted, level, effective_at, recorded_at, method, source, "
+    "notice_version, geography, message_id, actor"
+)
 
 
 def _append_only_ledger() -> None:
