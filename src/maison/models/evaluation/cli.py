@@ -57,6 +57,8 @@ def _population(
 
 
 def render(report: dict[str, Any], console: Console) -> None:
+    from maison.models.evaluation.goals import BEAT  # with scikit-learn: not at CLI start-up
+
     for result in report["datasets"]:
         table = Table(
             title=f"{result['dataset']}: first {result['window_days']} days, "
@@ -83,7 +85,7 @@ def render(report: dict[str, Any], console: Console) -> None:
             console.print(f"Maison minus {LABELS.get(name, name)} (95% paired bootstrap): " + "; ".join(parts))
         target = result.get("goal")
         if target:
-            if target["rule"] == "beat both baselines":
+            if target["rule"] == BEAT:
                 verdict = ("MET" + ("" if target["significant"] else
                                     " (point estimates; an interval includes zero)")) if target["met"] else "MISSED"
             else:
