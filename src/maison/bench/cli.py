@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from maison.bench import cpu
 from maison.bench import ingest as bench
 from maison.bench.clv import clv as clv_cmd
 from maison.bench.figures import Figure, table, write_json
@@ -104,6 +105,10 @@ def ingest_cmd(
                 only = by["bulk import"].events_per_s / by["raw, event rows only"].events_per_s
                 line += f" (against the event rows alone: {only:.2f})"
             out.print(line)
+    for f in figures:
+        if f.cpu_us_per_event:
+            out.print(f"{f.backend} {f.measure}: "
+                      + cpu.summary(f.cpu_us_per_event, events_per_s=f.events_per_s, cores=os.cpu_count() or 1))
     if json_path is not None:
         settings = {"measures": sorted(chosen), "events": events, "people": people, "clients": clients,
                     "batch_size": batch_size, "single": single, "single_clients": single_clients, "seed": seed,

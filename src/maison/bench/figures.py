@@ -36,6 +36,7 @@ class Figure:
     passed: bool | None = None  # None: no goal (informational)
     failures: int = 0  # messages not stored once: non-200, rejected, duplicate (figure untrustworthy)
     dropped: int = 0  # refused by consent policy: processed, counted in `events`, not stored
+    cpu_us_per_event: dict[str, float] | None = None  # by party (`bench.cpu`), where it could be read
 
     @property
     def events_per_s(self) -> float:

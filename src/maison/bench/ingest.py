@@ -22,6 +22,7 @@ import orjson
 from sqlalchemy import Engine, Table, func, select
 
 from maison.access.keys import create_key
+from maison.bench import cpu
 from maison.bench.figures import Figure
 from maison.bench.load import LoadResult, batch_bodies, post_all
 from maison.bench.server import Server
@@ -213,9 +214,11 @@ def http(store: ScratchStore, inputs: Inputs, plan: Plan, *, workdir: Path, say:
                         write_key=key, clients=plan.clients)
         gc.collect()
         say(f"  posting {len(bodies):,} batches of {plan.batch_size} with {plan.clients} clients")
+        before = cpu.snapshot(server.session)
         load = post_all(server.url, "/v1/batch", bodies, write_key=key, clients=plan.clients)
         batch = _http_figure(store.backend, "HTTP /v1/batch", load, sent=plan.events,
                              unit=f"request of {plan.batch_size}")
+        batch.cpu_us_per_event = cpu.per_event(before, cpu.snapshot(server.session), batch.events)
         say(f"  posting {len(inputs.single):,} single tracks with {plan.single_clients} clients")
         singles = [orjson.dumps(m) for m in inputs.single]
         one = post_all(server.url, "/v1/track", singles, write_key=key, clients=plan.single_clients)

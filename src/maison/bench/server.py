@@ -77,6 +77,12 @@ class Server:
         self.kill()
         raise ServerError(f"server not ready after {timeout:.0f} s:\n{self.log_tail()}")
 
+    @property
+    def session(self) -> int:
+        """The session (and process group) id of the server and its workers."""
+        assert self._proc is not None, "the server is not running"
+        return self._proc.pid
+
     def kill(self) -> None:
         """SIGKILL the whole process group, as a power cut of the process would."""
         if self._proc is not None and self._proc.poll() is None:
