@@ -76,7 +76,7 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Se
     if not rows:
         return
     if conn.dialect.name == "postgresql":
-        (_insert_few if len(rows) <= _FEW_ROWS else _copy_rows)(conn, table, columns, rows)
+        _postgres_insert(conn, table, columns, rows)
         return
     _lean_executemany(conn, table, columns, rows, skip_conflicts=False)
 
@@ -105,7 +105,7 @@ def insert_new_rows(
     if not rows:
         return
     if conn.dialect.name == "postgresql":
-        (_insert_few if len(rows) <= _FEW_ROWS else _copy_rows)(conn, table, columns, rows)
+        _postgres_insert(conn, table, columns, rows)
         return
     _lean_executemany(conn, table, columns, rows, skip_conflicts=True)
 
@@ -228,6 +228,11 @@ def _copy_processing(conn: Connection, table: Table, columns: Sequence[str]) -> 
 
 
 _FEW_ROWS = 8  # up to this many rows, one INSERT round trip beats COPY's two
+
+
+def _postgres_insert(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """PostgreSQL's write of `insert_rows` and `insert_new_rows`: COPY, or one INSERT for a few rows."""
+    (_insert_few if len(rows) <= _FEW_ROWS else _copy_rows)(conn, table, columns, rows)
 _FEW_INSERTS: dict[tuple[str, tuple[str, ...]], str] = {}
 
 

@@ -105,3 +105,7 @@ def test_eval_vip_on_the_population_beats_chance_and_reports_every_ranking(
     assert set(result["metrics"]) == {"maison", "early_spend", "bgnbd_gamma_gamma"}
     assert result["test_clients"] >= 140
     assert result["metrics"]["maison"]["roc_auc"] > 0.6
+    # Behaviour beyond purchases: held to beating both baselines, on every measure.
+    assert result["goal"]["rule"] == "beat both baselines"
+    assert result["goal"]["met"] == all(d[m]["difference"] > 0 for d in result["versus"].values()
+                                        for m in ("roc_auc", "average_precision"))

@@ -24,7 +24,7 @@ def test_a_side_signal_that_predicts_future_value_makes_the_data_set_one_to_beat
     check = side_signal_value(spend, side, labels, train_ids=train, test_ids=test, resamples=200)
     assert check["carries_signal"] and check["auc_added"]["low"] > 0
     assert set(check["signals"]) == {"campaigns", "noise"}
-    rule, why = rule_for("purchases", check)
+    rule, why = rule_for(check)
     assert rule == BEAT and why.startswith("signals beyond purchases, which add +")
 
 
@@ -35,13 +35,13 @@ def test_side_tables_that_say_nothing_beyond_spend_leave_the_data_set_purchase_o
     check = side_signal_value(spend, useless, labels, train_ids=train, test_ids=test, resamples=200)
     assert not check["carries_signal"]
     assert check["signals"] == ["noise"]  # a constant column is dropped, it cannot inform
-    assert rule_for("purchases", check)[0] == MATCH
-    assert rule_for("purchases", check)[1].startswith("purchases only in effect")
+    assert rule_for(check)[0] == MATCH
+    assert rule_for(check)[1].startswith("purchases only in effect")
 
 
 def test_behaviour_data_must_be_beaten_on_and_plain_purchases_matched() -> None:
-    assert rule_for("behaviour", None)[0] == BEAT
-    assert rule_for("purchases", None) == (MATCH, "purchases only")
+    assert rule_for(None, behaviour=True)[0] == BEAT
+    assert rule_for(None) == (MATCH, "purchases only")
 
 
 def _versus(**diffs: tuple[float, float, float]) -> dict[str, dict[str, dict[str, float]]]:

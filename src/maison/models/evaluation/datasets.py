@@ -37,11 +37,9 @@ class Dataset:
     # household: the later-seen are infrequent shoppers, not a later cohort, so the model's own
     # validation rows are a fixed pseudo-random part of the training rows, as the test split is.
     acquisition_dates: bool = True
-    # "behaviour" when clients leave signals beyond purchases by construction (the store's own
-    # events), else "purchases"; for the latter, `side_signals` holds whatever else the data set
-    # knows of a client by the end of their window (client_id-indexed numbers), which
-    # `goals.side_signal_value` tests for information beyond early spend. Never model features.
-    kind: str = "purchases"
+    # What else the data set knows of a client by the end of their window besides purchases
+    # (client_id-indexed numbers), which `goals.side_signal_value` tests for information beyond
+    # early spend. Never model features.
     side_signals: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 

@@ -65,9 +65,10 @@ def side_signal_value(
     }
 
 
-def rule_for(kind: str, side: Mapping[str, Any] | None) -> tuple[str, str]:
-    """(rule, why) for a data set of `kind` ("behaviour" or "purchases") and its side-signal check."""
-    if kind == "behaviour":
+def rule_for(side: Mapping[str, Any] | None, *, behaviour: bool = False) -> tuple[str, str]:
+    """(rule, why) for a data set: `behaviour` when its clients leave signals beyond purchases by
+    construction (the store's own events); otherwise by its side-signal check, if it has one."""
+    if behaviour:
         return BEAT, "signals beyond purchases: browsing, content, email, carts"
     if side is None:
         return MATCH, "purchases only"
@@ -76,6 +77,13 @@ def rule_for(kind: str, side: Mapping[str, Any] | None) -> tuple[str, str]:
     if side["carries_signal"]:
         return BEAT, f"signals beyond purchases, which add {interval} to early spend"
     return MATCH, f"purchases only in effect: its other signals add {interval} to early spend"
+
+
+def goal(metrics: Mapping[str, Mapping[str, float]], versus: Mapping[str, Any], *,
+         side: Mapping[str, Any] | None = None, behaviour: bool = False) -> dict[str, Any]:
+    """The issue's goal for a data set (beat or match, and why) and whether Maison met it."""
+    rule, why = rule_for(side, behaviour=behaviour)
+    return {**judge(rule, versus, metrics), "why": why}
 
 
 def judge(rule: str, versus: Mapping[str, Mapping[str, Mapping[str, float]]],

@@ -21,7 +21,8 @@ from sqlalchemy import Connection, select
 
 from maison.core.schema import clients, identities
 from maison.models.evaluation.baselines import bgnbd_value, early_spend
-from maison.models.evaluation.run import compare, fairness, goal, versus
+from maison.models.evaluation.goals import goal
+from maison.models.evaluation.run import compare, fairness, versus
 from maison.models.features.pipeline import compute
 from maison.models.features.service import READER, catalog_tables
 from maison.models.features.spec import DAY
@@ -118,7 +119,7 @@ def evaluate_population(
         "test_clients": len(ids),
         "metrics": metrics,
         "versus": vs,
-        "goal": goal("behaviour", metrics, vs),
+        "goal": goal(metrics, vs, behaviour=True),
         "calibration": {k: model.validation_[k] for k in ("brier", "brier_uncalibrated", "calibration")},
         "boosting": {k: model.validation_[k] for k in ("trees", "tree_size")},
         "fairness": fairness(y, scores["maison"], sensitive, fraction=fraction),

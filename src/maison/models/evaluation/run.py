@@ -14,7 +14,7 @@ import pandas as pd
 
 from maison.models.evaluation.baselines import bgnbd_value, early_spend
 from maison.models.evaluation.datasets import Dataset
-from maison.models.evaluation.goals import judge, rule_for, side_signal_value
+from maison.models.evaluation.goals import goal, side_signal_value
 from maison.models.evaluation.metrics import paired_difference, ranking_metrics, top_selection
 from maison.models.features.pipeline import compute
 from maison.models.features.spec import DAY
@@ -55,13 +55,6 @@ def fairness(
     return report.to_dict()
 
 
-def goal(kind: str, metrics: Mapping[str, Mapping[str, float]], vs: Mapping[str, Any],
-         side: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The issue's goal for this data set (beat or match, and why) and whether it was met."""
-    rule, why = rule_for(kind, side)
-    return {**judge(rule, vs, metrics), "why": why}
-
-
 def evaluate(data: Dataset, *, fraction: float = 0.1) -> dict[str, Any]:
     """Metrics of the three rankings on the later cohort of `data`, and the goal that applies."""
     features = compute(data.events, data.catalog, data.collections, data.spec).set_index("client_id")
@@ -95,7 +88,7 @@ def evaluate(data: Dataset, *, fraction: float = 0.1) -> dict[str, Any]:
         "metrics": metrics,
         "versus": vs,
         "side_signals": side,
-        "goal": goal(data.kind, metrics, vs, side),
+        "goal": goal(metrics, vs, side=side),
         "calibration": {k: model.validation_[k] for k in ("brier", "brier_uncalibrated", "calibration")},
         "boosting": {k: model.validation_[k] for k in ("trees", "tree_size")},
         "fairness": fairness(y, maison, sensitive, fraction=fraction),
