@@ -11,7 +11,9 @@ places them is only what their consent lets personalisation use at that instant:
 content reading, email open times, purchases. If browsing is switched off, the placement rests
 on the rest (reading, email, purchases) and says so in `data_categories`. Each category weighs
 by how many events it rests on (`segments.place`), so thin behaviour does not decide on one
-event; with fewer than `segments.MIN_EVENTS` usable events there is no cohort.
+event; with fewer than `segments.MIN_EVENTS` usable events there is no cohort. The categories
+the client declared count too while `declared_categories` may be used (as one event's worth:
+they matter while behaviour is thin), and then the basis says "…and share your interests".
 
 Consent, for the others: a client is pooled only while their browsing may be used for
 personalisation and they take part in similar-customer signals themselves (reciprocity; see
@@ -59,6 +61,7 @@ _pairs: OrderedDict[tuple[Any, ...], dict[str, Counter[str]]] = OrderedDict()
 _books: OrderedDict[tuple[Any, ...], consent.ConsentBook] = OrderedDict()
 _lock = threading.Lock()
 
+DECLARED = "declared_categories"  # placed them too, while usable: "…and share your interests"
 _VERBS = {"browsing_behaviour": "browse", "content_engagement": "read", "purchase_history": "buy"}
 
 
@@ -82,10 +85,12 @@ class Cohort:
     def basis(self) -> str:
         """Who the cohort is, in the words of the categories that placed the client."""
         verbs = [_VERBS[c] for c in _VERBS if c in self.data_categories]
-        habits = f"{_join(verbs)} like you" if verbs else "open our emails when you do"
-        if verbs and "email_engagement" in self.data_categories:
-            habits += " and open our emails when you do"
-        return f"{self.size} similar clients, who {habits}"
+        habits = [f"{_join(verbs)} like you"] if verbs else []
+        if not verbs or "email_engagement" in self.data_categories:
+            habits.append("open our emails when you do")
+        if DECLARED in self.data_categories:
+            habits.append("share your interests")
+        return f"{self.size} similar clients, who {_join(habits)}"
 
     def payload(self) -> dict[str, Any]:
         """What the client's export shows: the segment, its size and description, no member."""

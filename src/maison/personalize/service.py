@@ -53,6 +53,7 @@ from maison.personalize.send_time import (
     zone_for_day,
 )
 from maison.personalize.top_sellers import RECENT, WINDOW, Signals
+from maison.profiles.rules import declared_categories
 
 MODEL_VERSION = "digest-l1/2026.1"
 DEFAULT_ZONE = ZoneInfo("Europe/London")  # the house's zone, for profiles that state none
@@ -175,9 +176,7 @@ def _declaration(conn: Connection, client_id: str, *, at: datetime, zone: ZoneIn
     if not stated:
         return None
     latest = stated[-1]
-    declared = latest["traits"]["declared_categories"]
-    listed = [declared] if isinstance(declared, str) else declared if isinstance(declared, list) else []
-    categories = tuple(c.strip() for c in listed if isinstance(c, str) and c.strip())
+    categories = declared_categories(latest["traits"]["declared_categories"])
     local = parse_instant(latest["timestamp"]).astimezone(zone)
     return Declaration(categories, str(latest.get("messageId")), local) if categories else None
 

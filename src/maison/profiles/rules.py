@@ -111,13 +111,8 @@ def fold_traits(events: Iterable[EventRecord]) -> Traits:
                 merged.pop(key, None)
             else:
                 merged[key] = value
-    categories = merged.get("declared_categories")
-    if isinstance(categories, str):
-        categories = [categories]
-    if not isinstance(categories, list):
-        categories = []
     return Traits(
-        declared_categories=tuple(str(c) for c in categories),
+        declared_categories=declared_categories(merged.get("declared_categories")),
         sizes=_first(merged, SIZE_TRAITS),
         city=_text(merged.get("city")),
         country=_text(merged.get("country")),
@@ -125,6 +120,14 @@ def fold_traits(events: Iterable[EventRecord]) -> Traits:
         channel_preferences=_first(merged, CHANNEL_TRAITS),
         other={k: v for k, v in merged.items() if k not in _NAMED_TRAITS},
     )
+
+
+def declared_categories(value: object) -> tuple[str, ...]:
+    """The categories an `identify`'s `declared_categories` trait states: one name or a list of
+    names, each stripped; anything else (null, an empty list, numbers) states none. The one
+    reading of that trait, for the profile, L1's digest and segment placement alike."""
+    listed = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return tuple(c.strip() for c in listed if isinstance(c, str) and c.strip())
 
 
 def localiser(profile_timezone: str | None) -> Localise:

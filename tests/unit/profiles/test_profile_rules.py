@@ -15,7 +15,7 @@ import pytest
 from maison.ingest.repository import event_row
 from maison.ingest.rules import normalize
 from maison.profiles.entities import EventRecord, Profile
-from maison.profiles.rules import build_profile, priced_products
+from maison.profiles.rules import build_profile, declared_categories, priced_products
 
 T0 = datetime(2026, 2, 12, 20, 0, tzinfo=UTC)
 LATER = datetime(2027, 1, 1, tzinfo=UTC)
@@ -79,6 +79,19 @@ def test_latest_identify_wins_per_trait_and_null_clears_it() -> None:
     )
     assert (p.traits.city, p.traits.country) == ("Paris", "GB")
     assert p.traits.other == {"age_band": "35-44"}
+
+
+@pytest.mark.parametrize(("value", "stated"), [
+    (["Knitwear", " Outerwear "], ("Knitwear", "Outerwear")),
+    ("Knitwear", ("Knitwear",)),
+    (["Knitwear", 3, None, "  "], ("Knitwear",)),
+    ([], ()),
+    (None, ()),
+    ({"Knitwear": True}, ()),
+])
+def test_declared_categories_are_one_name_or_a_list_of_names(value: object, stated: tuple[str, ...]) -> None:
+    """One reading of the trait for the profile, L1's digest and segment placement."""
+    assert declared_categories(value) == stated
 
 
 def test_declared_traits_are_lifted_out_of_the_rest() -> None:

@@ -26,9 +26,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from maison.core.clock import parse_instant, part_of_day
+from maison.profiles.rules import declared_categories
 
 BROWSING, CONTENT, EMAIL, PURCHASES = "browsing_behaviour", "content_engagement", "email_engagement", "purchase_history"
 BLOCKS = (BROWSING, CONTENT, EMAIL, PURCHASES)
+DECLARED = "declared_categories"  # a client's stated interests: placement only, never fitted on
 PARTS_OF_DAY = ("morning", "afternoon", "evening", "night")
 PRICE_BANDS = ("entry", "mid", "upper", "top")  # catalogue price quartiles
 HALF_LIFE_DAYS = 28.0
@@ -183,6 +185,22 @@ def _tally(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: datetime
     _normalise(x, vocab.columns(EMAIL), opens)
     _normalise(x, vocab.columns(PURCHASES), units)
     return x, {BROWSING: views, CONTENT: pages, EMAIL: opens, PURCHASES: units}
+
+
+def declared_vector(rows: Iterable[Mapping[str, Any]], categories: Sequence[str], *,
+                    at: datetime) -> np.ndarray | None:
+    """The client's declared interests as shares over the catalogue's `categories`: the latest
+    `identify` before `at` stating `declared_categories`, each named catalogue category 1 / (how
+    many). None without a declaration, when the latest one cleared them (null or empty) or names
+    no catalogue category: a client who said nothing is not "interested in nothing"."""
+    stated = [r for r in rows if r.get("type") == "identify" and DECLARED in (r.get("traits") or {})
+              and (s := _instant(r)) is not None and s < at]
+    if not stated:
+        return None
+    named = set(declared_categories(stated[-1]["traits"][DECLARED])) & set(categories)
+    if not named:
+        return None
+    return np.array([1.0 / len(named) if c in named else 0.0 for c in categories])
 
 
 def has_signal(rows: Iterable[Mapping[str, Any]], *, at: datetime, block: str) -> int:

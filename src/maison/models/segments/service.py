@@ -14,6 +14,12 @@ fitting reads every pooled client's events (about 10 s on the 3,000-client scena
 and segments of a clientele move slowly, while the client being placed is always read as of the
 exact instant, so what they did this morning already counts.
 
+Declared interests. After the fit, each segment also gets its members' mean declared categories
+(those whose `declared_categories` may be used at the model's instant), without changing the
+segments; a client is then placed by their own declaration too, while it may be used for them,
+weighing `estimator.DECLARED_EVENTS` events. It decides between segments when behaviour is thin
+and rarely once it is rich.
+
 Cache and invalidation. Fitted models are kept in-process keyed by the database, the fit
 instant and a high-water mark read with three cheap queries: the count and largest id of the
 events before the fit instant (a late event, an erasure or a purge changes it), the same for
@@ -45,11 +51,12 @@ from maison.models.segments import features as F
 from maison.models.segments import readers
 from maison.models.segments import repository as repo
 from maison.models.segments.describe import describe
-from maison.models.segments.estimator import Segmenter, reliability
+from maison.models.segments.estimator import DECLARED_EVENTS, Segmenter, reliability
 
 MODEL_NAME = "segments-kmeans"
 POOL_PURPOSES = ("browsing_behaviour", "similar_customer_signals")
-MIN_EVENTS = 5  # a client with fewer usable events is not placed anywhere
+MIN_EVENTS = 5  # a client with fewer usable behaviour events is not placed anywhere
+PLACING = (*F.BLOCKS, F.DECLARED)  # what may place a client, when their consent lets it
 _CACHE_SIZE = 6
 
 
@@ -71,6 +78,7 @@ class SegmentModel:
     segmenter: Segmenter
     segments: tuple[Segment, ...]
     pooled: int
+    blocks: tuple[str, ...]  # the block of each column `segmenter.predict` takes
 
     def segment(self, segment_id: int) -> Segment:
         return self.segments[segment_id]
@@ -166,6 +174,14 @@ def fit(conn: Connection, *, as_of: datetime, segmenter: Segmenter | None = None
         model.fit(x, available, blocks)
     except ModelInputError:
         return None
+    said = gateway.read(conn, readers.DECLARED_INTERESTS, kept, at=as_of)
+    declared = [F.declared_vector(said.get(c, []), vocab.categories, at=as_of) for c in kept]
+    if any(d is not None for d in declared):  # members' mean declaration per segment; segments unchanged
+        stated = np.array([[d is not None] * len(vocab.categories) for d in declared])
+        shares = np.vstack([np.zeros(len(vocab.categories)) if d is None else d for d in declared])
+        model.add_block(shares, stated, F.DECLARED)
+        blocks += [F.DECLARED] * len(vocab.categories)
+        x = np.hstack([x, shares])
     members: dict[int, list[str]] = {s: [] for s in range(model.k_)}
     for client, label in zip(kept, model.labels_, strict=True):
         members[int(label)].append(client)
@@ -173,11 +189,11 @@ def fit(conn: Connection, *, as_of: datetime, segmenter: Segmenter | None = None
         Segment(s, len(members[s]), describe(model.profiles_[s], vocab.features), tuple(members[s]))
         for s in range(model.k_)
     )
-    return SegmentModel(as_of, _version(as_of, kept, x), vocab, model, segments, len(kept))
+    return SegmentModel(as_of, _version(as_of, kept, x), vocab, model, segments, len(kept), tuple(blocks))
 
 
 def place(conn: Connection, model: SegmentModel, client_id: str, *, at: datetime,
-          categories: Sequence[str] = F.BLOCKS) -> Placement | None:
+          categories: Sequence[str] = PLACING) -> Placement | None:
     """The segment whose members behave most like the client, from the client's events before `at`.
 
     Only the blocks the client's consent lets personalisation use at `at` (the gateway's
@@ -185,7 +201,8 @@ def place(conn: Connection, model: SegmentModel, client_id: str, *, at: datetime
     the placement lists exactly those. Each block weighs by how many such events it has
     (`estimator.reliability`), so a client whose behaviour is still thin (one content visit, one
     purchase) is placed mostly by the blocks with evidence, not by shares estimated from one
-    event. None when fewer than `MIN_EVENTS` events are usable: too little to place anyone.
+    event. Their declared categories, while usable, count as `DECLARED_EVENTS` events. None when
+    fewer than `MIN_EVENTS` behaviour events are usable: a declaration alone places no one.
     """
     rows = gateway.read(conn, readers.BEHAVIOUR, [client_id], at=at).get(client_id, [])
     allowed = [r for r in rows if r.get("data_category") in categories]
@@ -195,11 +212,22 @@ def place(conn: Connection, model: SegmentModel, client_id: str, *, at: datetime
     if len(usable) < MIN_EVENTS:
         return None
     x = F.client_vector(usable, model.vocabulary, at=at)
-    blocks = [f.block for f in model.vocabulary.features]
-    available = np.array([b in used for b in blocks])
-    weight = reliability(evidence, blocks)
+    declared = _declared(conn, model, client_id, at=at) if F.DECLARED in categories else None
+    if declared is not None:
+        used, evidence = (*used, F.DECLARED), {**evidence, F.DECLARED: DECLARED_EVENTS}
+    x = np.concatenate([x, np.zeros(model.blocks.count(F.DECLARED)) if declared is None else declared])
+    available = np.array([b in used for b in model.blocks])
+    weight = reliability(evidence, model.blocks)
     label = int(model.segmenter.predict(x, available, reliability=weight)[0])
     return Placement(model.segment(label), used) if label >= 0 else None
+
+
+def _declared(conn: Connection, model: SegmentModel, client_id: str, *, at: datetime) -> np.ndarray | None:
+    """The client's declared categories as shares, when the model has the block and they may be used."""
+    if F.DECLARED not in model.blocks:
+        return None
+    rows = gateway.read(conn, readers.DECLARED_INTERESTS, [client_id], at=at).get(client_id, [])
+    return F.declared_vector(rows, model.vocabulary.categories, at=at)
 
 
 def _content_types(conn: Connection, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> set[str]:
