@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from maison.models.evaluation.cli import app
+from maison.models.evaluation.cli import app, selection_ratio_lines
 from maison.models.evaluation.datasets import _labels_and_split
 from maison.models.evaluation.metrics import paired_difference, ranking_metrics, top_selection
+from maison.models.evaluation.run import fairness, fairness_of_baselines
 from maison.models.features import compute, spec_for
 from maison.models.features.spec import DAY
 
@@ -101,3 +102,28 @@ def test_eval_vip_on_a_cdnow_subsample_writes_a_comparable_report(tmp_path: Path
 def test_eval_vip_refuses_an_unknown_data_set(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["vip", "--datasets", "nope", "--out", str(tmp_path / "x.json")])
     assert result.exit_code != 0 and "allowed" in result.output
+
+
+def test_each_baselines_top_decile_gets_the_same_fairness_audit() -> None:
+    """Ranking by spend that only one group has skews the baseline's top decile; a ranking blind
+    to the group does not. Both are reported, so a skew in Maison's top decile can be read against
+    what the baselines would have selected."""
+    rng = np.random.default_rng(7)
+    n = 2000
+    group = np.where(np.arange(n) % 2 == 0, "a", "b")
+    y = pd.Series((rng.random(n) < 0.2).astype(int))
+    scores = {
+        "maison": y.to_numpy() + rng.random(n),  # good, and blind to the group
+        "early_spend": np.where(group == "a", 10.0, 0.0) + rng.random(n),  # only group a reaches the top
+    }
+    sensitive = pd.DataFrame({"band": group})
+    maison = fairness(y, scores["maison"], sensitive)
+    baselines = fairness_of_baselines(y, scores, sensitive)
+    assert maison is not None and baselines is not None and set(baselines) == {"early_spend"}
+    ratio = {name: audit["features"][0]["selection_rate_ratio"]["estimate"]
+             for name, audit in {"maison": maison, **baselines}.items()}
+    assert ratio["maison"] > 0.8 and ratio["early_spend"] == 0.0
+    assert any("below" in flag for flag in baselines["early_spend"]["flags"])
+    lines = selection_ratio_lines(maison, baselines)
+    assert lines == [f"  selection-rate ratio by band: Maison future VIP {ratio['maison']:.2f}, Early spend (RFM) 0.00"]
+    assert fairness_of_baselines(y, scores, pd.DataFrame()) is None

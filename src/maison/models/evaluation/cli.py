@@ -102,6 +102,23 @@ def render(report: dict[str, Any], console: Console) -> None:
                 + ("; ".join(below) or "no ratio below 0.8")
                 + (f" ({small} groups too small to rate; see the JSON)" if small else "")
             )
+            for line in selection_ratio_lines(fair, result.get("fairness_baselines") or {}):
+                console.print(line)
+
+
+def selection_ratio_lines(maison: dict[str, Any], baselines: dict[str, Any]) -> list[str]:
+    """Per audited attribute, the selection-rate ratio of each ranking's top decile side by side:
+    whether a skew is the model's own or already in what the baselines rank by."""
+    audits = {"maison": maison, **{name: audit for name, audit in baselines.items() if audit}}
+    lines = []
+    for feature in (f["feature"] for f in maison["features"]):
+        ratios = []
+        for name, audit in audits.items():
+            found = next((f for f in audit["features"] if f["feature"] == feature), None)
+            estimate = None if found is None else found["selection_rate_ratio"]["estimate"]
+            ratios.append(f"{LABELS.get(name, name)} {'-' if estimate is None else f'{estimate:.2f}'}")
+        lines.append(f"  selection-rate ratio by {feature}: " + ", ".join(ratios))
+    return lines
 
 
 @app.command("vip")

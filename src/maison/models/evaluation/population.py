@@ -22,7 +22,7 @@ from sqlalchemy import Connection, select
 from maison.core.schema import clients, identities
 from maison.models.evaluation.baselines import bgnbd_value, early_spend
 from maison.models.evaluation.goals import goal
-from maison.models.evaluation.run import compare, fairness, versus
+from maison.models.evaluation.run import compare, fairness, fairness_of_baselines, versus
 from maison.models.features.pipeline import compute
 from maison.models.features.service import READER, catalog_tables
 from maison.models.features.spec import DAY
@@ -123,4 +123,5 @@ def evaluate_population(
         "calibration": {k: model.validation_[k] for k in ("brier", "brier_uncalibrated", "calibration")},
         "boosting": {k: model.validation_[k] for k in ("trees", "tree_size")},
         "fairness": fairness(y, scores["maison"], sensitive, fraction=fraction),
+        "fairness_baselines": fairness_of_baselines(y, scores, sensitive, fraction=fraction),
     }
