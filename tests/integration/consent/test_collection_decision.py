@@ -7,7 +7,7 @@ these tests hold it to the policy folded from the whole ledger, on SQLite and Po
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from maison.consent import service
 from maison.consent.entities import EntryKind, LedgerEntry, Use
@@ -69,3 +69,27 @@ def test_random_ledgers_get_the_books_answers(engine):  # type: ignore[no-untype
     assert answers == expected
     assert 0 < sum(answers) < len(answers)  # the sample exercises both outcomes
     assert any(cat in L1_PURPOSES and not ok for (_, cat, _), ok in zip(probes, answers, strict=True))
+
+
+def test_a_few_probes_at_a_time_get_the_same_answers_in_any_time_zone(engine):  # type: ignore[no-untyped-def]
+    """One event's probes take a plain statement on PostgreSQL (up to four), a batch's the probe
+    table: both answer as the book, whatever the offset the instants carry."""
+    rng = random.Random(11)
+    clients = [f"cl_{n}" for n in range(6)]
+    entries = [
+        statement(rng.choice(clients), rng.choice(PURPOSES), rng.random() < 0.6, rng.randrange(0, 120, 5))
+        for _ in range(60)
+    ]
+    east = timezone(timedelta(hours=2))
+    probes = [
+        (rng.choice(clients), rng.choice(PURPOSES), (T0 + timedelta(minutes=rng.randrange(-5, 130))).astimezone(east))
+        for _ in range(120)
+    ]
+    with engine.begin() as conn:
+        service.record(conn, entries, now=T0)
+        book = service.book(conn, clients)
+        expected = [book.may(c, cat, Use.COLLECT, at) for c, cat, at in probes]
+        for size in (1, 2, 4, 5):
+            answers = [a for i in range(0, len(probes), size) for a in service.may_collect(conn, probes[i:i + size])]
+            assert answers == expected, size
+    assert 0 < sum(expected) < len(expected)

@@ -75,9 +75,12 @@ def test_every_column_type_of_an_event_reads_back_as_written(engine: Engine, cop
     assert [list(r) for r in back] == expected
 
 
-@pytest.mark.parametrize("asked", [3, 600], ids=["a request's keys", "a bulk chunk's keys"])
+@pytest.mark.parametrize("asked", [1, 3, 8, 9, 600],
+                         ids=["one key", "an event's keys", "most for OR", "a request's keys", "a bulk chunk's keys"])
 def test_lookup_keys_finds_exactly_the_stored_keys_of_the_filtered_rows(engine: Engine, asked: int) -> None:
-    """A few keys and many take different statements on SQLite; the answer is the same."""
+    """A handful of keys, a request's and a bulk chunk's take different statements (PostgreSQL:
+    an OR of key equalities up to 8, then LATERAL probes; SQLite: kept probes, then `IN` lists);
+    the answer is the same."""
     at = datetime(2026, 2, 2, tzinfo=UTC)
     stored = [("web", f"m-{n}") for n in range(0, 2 * asked, 2)]  # even numbers only
     rows = [(source, mid, "cl_a", "track", None, None, None, at, 0, at, "browsing_behaviour",
