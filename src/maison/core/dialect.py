@@ -448,8 +448,10 @@ def _lookup_few(
     """PostgreSQL, a handful of keys (a one-event request): `WHERE (k = ? AND ...) OR ...` over the
     whole unique key, one index look-up per branch (a BitmapOr). The LATERAL probe over `unnest`
     arrays costs PostgreSQL about 250 µs to parse and plan, most of a one-key look-up; this one a
-    fraction of that. Every branch names the full unique key, so it has no plan that scans, stale
-    statistics or not (PostgreSQL sizes a table by its pages at planning). Kept per key count."""
+    fraction of that. Every branch names the full unique key, so the planner expects one row per
+    branch whatever the column statistics say, and the statement is planned at each execution (no
+    server-side preparation, `core.db`) against the table's current size in pages: a scan is
+    chosen only while the table really is a page or two. Kept per key count."""
     shape = (table.name, key, value, tuple(sorted(fixed)), len(wanted))
     stmt = _FEW_LOOKUPS.get(shape)
     if stmt is None:
