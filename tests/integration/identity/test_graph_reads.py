@@ -80,6 +80,41 @@ def test_users_of_probes_the_client_index_while_statistics_lag_behind_the_store(
     assert "pk_identities" not in plan, plan
 
 
+@pytest.mark.postgres
+def test_one_events_owners_are_index_look_ups_while_statistics_lag_behind_the_store(postgres: Engine) -> None:
+    """A handful of identifiers (one event's) are read by an OR of (kind, value) equalities, not
+    the batch's probe table: still index look-ups when the statistics describe an empty table."""
+    engine = postgres
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE identities SET (autovacuum_enabled = false)"))
+        conn.execute(text("ANALYZE identities"))  # statistics of an empty table...
+    _graph(engine, {f"cl_{n:05d}": [("user", f"u-{n}"), ("anon", f"a-{n}")] for n in range(5_000)})
+    statements: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        with engine.connect() as conn:  # ...while it holds 10,000 rows
+            assert repo.owners(conn, {("user", "u-7"), ("anon", "a-4000"), ("email", "x@example.com")}) == {
+                ("user", "u-7"): "cl_00007", ("anon", "a-4000"): "cl_04000",
+            }
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE identities RESET (autovacuum_enabled)"))
+    [(statement, parameters)] = [(s, p) for s, p in statements if "identities" in s]
+    assert "unnest" not in statement and " OR " in statement
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor:
+            cursor.execute("EXPLAIN " + statement, parameters)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "pk_identities" in plan and "Seq Scan" not in plan, plan
+
+
 def test_a_bulk_chunk_reads_the_owners_of_its_identifiers_once(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """Thousands of identifiers lock the whole graph (PostgreSQL) before the owners are read,
     so the read that names the locks is also the one made under them."""
