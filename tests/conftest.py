@@ -143,18 +143,31 @@ def scenario_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def population_file(scenario_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The generated background population, built once per test session (about 8 s)."""
+    """The generated background population, built once per test session (about 8 s).
+
+    The xdist workers share the cache: one builds it under an exclusive lock while the others
+    wait, and it is built in a staging folder and moved in with `population.ndjson` last, so no
+    worker ever reads a file still being written (one did: a truncated population)."""
+    import fcntl
     import subprocess
     import sys
+    import tempfile
 
     cache = Path(os.environ.get("MAISON_POPULATION_CACHE", tmp_path_factory.getbasetemp().parent / "population"))
     out = cache / "population.ndjson"
-    if not out.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [sys.executable, str(scenario_dir / "generate_population.py"), "--out-dir", str(cache)],
-            check=True, capture_output=True,
-        )
+    cache.mkdir(parents=True, exist_ok=True)
+    with (cache / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not out.exists():
+            staging = Path(tempfile.mkdtemp(dir=cache, prefix=".staging-"))
+            subprocess.run(
+                [sys.executable, str(scenario_dir / "generate_population.py"), "--out-dir", str(staging)],
+                check=True, capture_output=True,
+            )
+            built = sorted(staging.iterdir(), key=lambda f: f.name == out.name)  # the marker file last
+            for f in built:
+                os.replace(f, cache / f.name)
+            staging.rmdir()
     return out
 
 
