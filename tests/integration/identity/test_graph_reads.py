@@ -50,12 +50,8 @@ def postgres(postgres_database: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.mark.postgres
-def test_users_of_probes_the_client_index_while_statistics_lag_behind_the_store(postgres: Engine) -> None:
-    engine = postgres
-    with engine.begin() as conn:
-        conn.execute(text("ANALYZE identities"))  # statistics of an empty table...
-    _graph(engine, {f"cl_{n:05d}": [("user", f"u-{n}"), ("anon", f"a-{n}")] for n in range(5_000)})
+def _explained(engine: Engine, read: Any) -> tuple[str, str]:
+    """`read(conn)`'s one statement on identities and PostgreSQL's plan for it."""
     statements: list[tuple[str, Any]] = []
 
     def keep(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
@@ -63,10 +59,8 @@ def test_users_of_probes_the_client_index_while_statistics_lag_behind_the_store(
 
     event.listen(engine, "before_cursor_execute", keep)
     try:
-        with engine.connect() as conn:  # ...while it holds 10,000 rows, 5,000 of them userIds
-            assert repo.users_of(conn, ["cl_00007", "cl_04000"]) == {
-                "cl_00007": frozenset({"u-7"}), "cl_04000": frozenset({"u-4000"}),
-            }
+        with engine.connect() as conn:
+            read(conn)
     finally:
         event.remove(engine, "before_cursor_execute", keep)
     [(statement, parameters)] = [(s, p) for s, p in statements if "identities" in s]
@@ -75,7 +69,22 @@ def test_users_of_probes_the_client_index_while_statistics_lag_behind_the_store(
         assert driver is not None
         with driver.cursor() as cursor:
             cursor.execute("EXPLAIN " + statement, parameters)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
+            return statement, "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.postgres
+def test_users_of_probes_the_client_index_while_statistics_lag_behind_the_store(postgres: Engine) -> None:
+    engine = postgres
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE identities"))  # statistics of an empty table...
+    _graph(engine, {f"cl_{n:05d}": [("user", f"u-{n}"), ("anon", f"a-{n}")] for n in range(5_000)})
+
+    def read(conn: Any) -> None:  # ...while it holds 10,000 rows, 5,000 of them userIds
+        assert repo.users_of(conn, ["cl_00007", "cl_04000"]) == {
+            "cl_00007": frozenset({"u-7"}), "cl_04000": frozenset({"u-4000"}),
+        }
+
+    _, plan = _explained(engine, read)
     assert "ix_identities_client_id" in plan, plan
     assert "pk_identities" not in plan, plan
 
@@ -89,29 +98,18 @@ def test_one_events_owners_are_index_look_ups_while_statistics_lag_behind_the_st
         conn.execute(text("ALTER TABLE identities SET (autovacuum_enabled = false)"))
         conn.execute(text("ANALYZE identities"))  # statistics of an empty table...
     _graph(engine, {f"cl_{n:05d}": [("user", f"u-{n}"), ("anon", f"a-{n}")] for n in range(5_000)})
-    statements: list[tuple[str, Any]] = []
 
-    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-        statements.append((statement, parameters))
+    def read(conn: Any) -> None:  # ...while it holds 10,000 rows
+        assert repo.owners(conn, {("user", "u-7"), ("anon", "a-4000"), ("email", "x@example.com")}) == {
+            ("user", "u-7"): "cl_00007", ("anon", "a-4000"): "cl_04000",
+        }
 
-    event.listen(engine, "before_cursor_execute", keep)
     try:
-        with engine.connect() as conn:  # ...while it holds 10,000 rows
-            assert repo.owners(conn, {("user", "u-7"), ("anon", "a-4000"), ("email", "x@example.com")}) == {
-                ("user", "u-7"): "cl_00007", ("anon", "a-4000"): "cl_04000",
-            }
+        statement, plan = _explained(engine, read)
     finally:
-        event.remove(engine, "before_cursor_execute", keep)
         with engine.begin() as conn:
             conn.execute(text("ALTER TABLE identities RESET (autovacuum_enabled)"))
-    [(statement, parameters)] = [(s, p) for s, p in statements if "identities" in s]
     assert "unnest" not in statement and " OR " in statement
-    with engine.connect() as conn:
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        with driver.cursor() as cursor:
-            cursor.execute("EXPLAIN " + statement, parameters)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "pk_identities" in plan and "Seq Scan" not in plan, plan
 
 
