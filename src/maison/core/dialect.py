@@ -233,6 +233,8 @@ _FEW_ROWS = 8  # up to this many rows, one INSERT round trip beats COPY's two
 def _postgres_insert(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """PostgreSQL's write of `insert_rows` and `insert_new_rows`: COPY, or one INSERT for a few rows."""
     (_insert_few if len(rows) <= _FEW_ROWS else _copy_rows)(conn, table, columns, rows)
+
+
 _FEW_INSERTS: dict[tuple[str, tuple[str, ...]], str] = {}
 
 

@@ -41,6 +41,7 @@ from maison.consent.readers import declare
 from maison.consent.rules import may
 from maison.models.segments import repository as segment_marks
 from maison.models.segments import service as segments
+from maison.models.segments.features import DECLARED  # placed them too, while usable
 from maison.personalize import cohort_signals as signals
 from maison.personalize import derived
 
@@ -61,7 +62,6 @@ _pairs: OrderedDict[tuple[Any, ...], dict[str, Counter[str]]] = OrderedDict()
 _books: OrderedDict[tuple[Any, ...], consent.ConsentBook] = OrderedDict()
 _lock = threading.Lock()
 
-DECLARED = "declared_categories"  # placed them too, while usable: "…and share your interests"
 _VERBS = {"browsing_behaviour": "browse", "content_engagement": "read", "purchase_history": "buy"}
 
 
