@@ -22,6 +22,7 @@ STORAGE_LAYER = {
     "core/schema.py", "bench/stores.py", "bench/ingest.py", "bench/profile.py", "bench/recommend.py",
     "access/auth.py",  # an associate reaches the clients of their store: an existence check
     "analytics/aggregates.py",  # aggregates over all clients, no personal output
+    "analytics/sweeps.py",  # the same aggregates at many instants at once, no personal output
 }
 
 

@@ -47,11 +47,12 @@ def sales(conn: Connection, *, start: datetime, end: datetime) -> list[Sale]:
         if order in seen:
             continue
         seen.add(order)
-        found.extend(_line_items(row.raw, row.product_id, row.timestamp))
+        found.extend(line_items(row.raw, row.product_id, row.timestamp))
     return found
 
 
-def _line_items(raw: Mapping[str, Any], product_id: str | None, at: datetime) -> Iterable[Sale]:
+def line_items(raw: Mapping[str, Any], product_id: str | None, at: datetime) -> Iterable[Sale]:
+    """The sales one `Order Completed` row stands for (public: `sweeps` must read orders the same way)."""
     props = raw.get("properties") or {}
     lines = props.get("products") if isinstance(props, Mapping) else None
     if not isinstance(lines, list) or not lines:
@@ -86,10 +87,18 @@ def ratings(conn: Connection, *, before: datetime, product_ids: Iterable[str] | 
         query = query.where(events.c.product_id.in_(sorted(set(product_ids))))
     scores: dict[str, list[int]] = defaultdict(list)
     for row in conn.execute(query):
-        value = (row.raw.get("properties") or {}).get("rating")
-        if isinstance(value, int | float) and not isinstance(value, bool) and 1 <= value <= 5:
-            scores[row.product_id].append(int(value))
+        score = rating_score(row.raw)
+        if score is not None:
+            scores[row.product_id].append(score)
     return {pid: Rating(sum(v) / len(v), len(v)) for pid, v in scores.items()}
+
+
+def rating_score(raw: Mapping[str, Any]) -> int | None:
+    """The rating a `Product Reviewed` counts as: a number in 1-5, a fraction truncated; else none."""
+    value = (raw.get("properties") or {}).get("rating")
+    if isinstance(value, int | float) and not isinstance(value, bool) and 1 <= value <= 5:
+        return int(value)
+    return None
 
 
 def stored_before(conn: Connection, *, before: datetime) -> tuple[int, int]:
@@ -117,7 +126,7 @@ def distinct_buyers(conn: Connection, *, before: datetime) -> tuple[dict[str, in
     buyers: dict[str, set[str]] = defaultdict(set)
     everyone: set[str] = set()
     for row in rows:
-        for sale in _line_items(row.raw, row.product_id, before):
+        for sale in line_items(row.raw, row.product_id, before):
             buyers[sale.product_id].add(row.client_id)
             everyone.add(row.client_id)
     return {pid: len(ids) for pid, ids in buyers.items()}, len(everyone)
@@ -136,7 +145,7 @@ def co_purchases(conn: Connection, *, before: datetime) -> dict[str, Counter[str
         if order in seen:
             continue
         seen.add(order)
-        items = {sale.product_id for sale in _line_items(row.raw, row.product_id, before)}
+        items = {sale.product_id for sale in line_items(row.raw, row.product_id, before)}
         for pid in items:
             together[pid].update(items - {pid})
     return dict(together)

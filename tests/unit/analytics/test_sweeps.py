@@ -1,0 +1,231 @@
+"""`sweeps.market_at` gives, at every instant, exactly what the per-instant aggregates give.
+
+Events go through the ingest normaliser (`normalize`, `event_row`), so their typed columns
+(product_id, order_id, timestamp) are what ingest would store, and are inserted directly: the
+consent gate and identity resolution are not what is under test here.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, delete, select
+
+from maison.analytics import aggregates
+from maison.analytics.entities import Rating
+from maison.analytics.sweeps import MarketFigures, market_at
+from maison.core.schema import clients, events
+from maison.ingest.repository import event_row
+from maison.ingest.rules import normalize
+from maison.personalize.top_sellers import RECENT, WINDOW
+
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
+RECEIVED = datetime(2026, 6, 1, tzinfo=UTC)
+US = timedelta(microseconds=1)
+QUANTITIES: tuple[Any, ...] = (1, 2, 3, 7, 0, -2, "2", True, None, 2.5)  # invalid ones count as 1
+RATINGS: tuple[Any, ...] = (1, 2, 3, 4, 5, 4.5, 0, 6, "5", True, None)  # 0, 6, "5", True, None are ignored
+
+
+def track(event: str, at: datetime, client: str, message_id: str, **props: Any) -> dict[str, Any]:
+    return {"type": "track", "event": event, "userId": client, "messageId": message_id,
+            "timestamp": at.isoformat(), "properties": props}
+
+
+def store(engine: Engine, messages: Iterable[dict[str, Any]]) -> None:
+    rows = [event_row(normalize(m, received_at=RECEIVED, max_event_bytes=32 * 1024), source="test",
+                      client_id=m["userId"]) for m in messages]
+    with engine.begin() as conn:
+        known = set(conn.scalars(select(clients.c.id)))
+        new = sorted({r["client_id"] for r in rows} - known)
+        if new:
+            conn.execute(clients.insert(), [{"id": c, "created_at": T0} for c in new])
+        if rows:
+            conn.execute(events.insert(), rows)
+
+
+def per_instant(engine: Engine, t: datetime, *, window: timedelta, recent: timedelta) -> MarketFigures:
+    """The figures as `personalize.service.market_signals` reads them, one instant at a time."""
+    with engine.connect() as conn:
+        sold = aggregates.sales(conn, start=t - window, end=t)
+        return MarketFigures(
+            units=aggregates.units_sold(sold, start=t - window, end=t),
+            units_recent=aggregates.units_sold(sold, start=t - recent, end=t),
+            viewers=aggregates.distinct_viewers(conn, start=t - window, end=t),
+            wishlist_adds=aggregates.wishlist_adds(conn, start=t - window, end=t),
+            ratings=aggregates.ratings(conn, before=t),
+        )
+
+
+def assert_matches(engine: Engine, instants: Sequence[datetime], *, window: timedelta, recent: timedelta) -> None:
+    with engine.connect() as conn:
+        swept = market_at(conn, instants, window=window, recent=recent)
+    assert set(swept) == set(instants)
+    for t in instants:
+        assert swept[t] == per_instant(engine, t, window=window, recent=recent), t
+
+
+def random_shop(seed: int, *, span: timedelta) -> list[dict[str, Any]]:
+    """A seeded mix of every event the figures read, on a 15-minute grid so that times collide."""
+    rng = random.Random(seed)
+    slots = span // timedelta(minutes=15)
+    people = [f"c{i}" for i in range(6)]
+    products = [f"p{i}" for i in range(8)]
+
+    def when() -> datetime:
+        return T0 + rng.randrange(slots) * timedelta(minutes=15)
+
+    out: list[dict[str, Any]] = []
+    for i in range(90):  # views, often the same client viewing the same product again
+        out.append(track("Product Viewed", when(), rng.choice(people[:3]) if i % 2 else rng.choice(people),
+                         f"v{i}", product_id=rng.choice(products[:4]) if i % 3 else rng.choice(products)))
+    out.append(track("Product Viewed", when(), "c0", "v-none"))  # no product: counted nowhere
+    for i in range(25):
+        out.append(track("Product Added to Wishlist", when(), rng.choice(people), f"w{i}",
+                         product_id=rng.choice(products)))
+    for i in range(30):
+        lines = [{"product_id": rng.choice(products), "quantity": rng.choice(QUANTITIES)}
+                 for _ in range(rng.randint(1, 3))]
+        if i % 7 == 0:
+            lines.append({"quantity": 2})  # a line without a product: skipped
+        props: dict[str, Any] = {"products": lines}
+        if i % 5:
+            props["order_id"] = f"o{i}"  # else the messageId is the order
+        out.append(track("Order Completed", when(), rng.choice(people), f"m{i}", **props))
+    out.append(track("Order Completed", when(), "c1", "m-single", order_id="o-single", product_id="p1"))
+    out.append(track("Order Completed", when(), "c1", "m-empty", order_id="o-empty"))  # no line items at all
+    for i in range(30):
+        out.append(track("Product Reviewed", when(), rng.choice(people), f"r{i}",
+                         product_id=rng.choice(products), rating=rng.choice(RATINGS)))
+    out.append(track("Email Opened", when(), "c2", "e0"))  # read by no figure
+    return out
+
+
+def duplicated_order(first: datetime, second: datetime) -> list[dict[str, Any]]:
+    """One order sent twice under two messageIds, its second copy carrying other line items."""
+    return [
+        track("Order Completed", first, "c3", "dup-a", order_id="o-dup",
+              products=[{"product_id": "p2", "quantity": 4}]),
+        track("Order Completed", second, "c3", "dup-b", order_id="o-dup",
+              products=[{"product_id": "p5", "quantity": 9}]),
+    ]
+
+
+def edge_instants(messages: Sequence[dict[str, Any]], *, window: timedelta, recent: timedelta) -> set[datetime]:
+    """Instants exactly at events, exactly window or recent after them, and a microsecond either side."""
+    found: set[datetime] = set()
+    for m in messages:
+        at = datetime.fromisoformat(m["timestamp"])
+        found.update({at, at + US, at + window, at + window + US, at + recent, at + recent + US})
+    return found
+
+
+def test_an_instant_before_any_event_has_empty_figures(engine: Engine) -> None:
+    store(engine, random_shop(1, span=timedelta(days=2)))
+    with engine.connect() as conn:
+        (figures,) = market_at(conn, [T0 - timedelta(days=1)], window=WINDOW, recent=RECENT).values()
+    assert figures == MarketFigures({}, {}, {}, {}, {})
+    assert_matches(engine, [T0 - timedelta(days=1), T0], window=WINDOW, recent=RECENT)
+
+
+def test_no_instants_read_nothing(engine: Engine) -> None:
+    with engine.connect() as conn:
+        assert market_at(conn, [], window=WINDOW, recent=RECENT) == {}
+
+
+def test_half_open_windows_and_the_first_row_of_a_duplicated_order(engine: Engine) -> None:
+    window, recent = timedelta(hours=10), timedelta(hours=4)
+    store(engine, [
+        track("Product Viewed", T0, "c0", "v0", product_id="p1"),
+        track("Product Viewed", T0 + timedelta(hours=8), "c0", "v1", product_id="p1"),  # same client again
+        track("Product Viewed", T0 + timedelta(hours=9), "c1", "v2", product_id="p1"),
+        track("Product Reviewed", T0, "c1", "r0", product_id="p1", rating=5),
+        track("Product Reviewed", T0 + timedelta(hours=1), "c2", "r1", product_id="p1", rating=2),
+        track("Product Reviewed", T0 + timedelta(hours=1), "c2", "r2", product_id="p1", rating=9),
+        *duplicated_order(T0, T0 + timedelta(hours=9)),
+    ])
+    t = T0 + window  # v0 and the order's first copy are exactly at t - window: in the window
+    with engine.connect() as conn:
+        swept = market_at(conn, [t, t + US, T0 + timedelta(hours=9)], window=window, recent=recent)
+    assert swept[T0 + timedelta(hours=9)].viewers == {"p1": 1}  # v2, exactly at t, is not yet in
+    assert swept[t].viewers == {"p1": 2}
+    assert swept[t].ratings == {"p1": Rating(3.5, 2)}
+    # the order counts once, from its first copy; its second copy (at 9 h) is in the recent
+    # window, but the first copy is not, so the order adds nothing to the recent units
+    assert (swept[t].units, swept[t].units_recent) == ({"p2": 4}, {})
+    # a microsecond later the first copy has left: the second copy is the order's first row
+    assert (swept[t + US].units, swept[t + US].units_recent) == ({"p5": 9}, {"p5": 9})
+    assert_matches(engine, sorted(swept), window=window, recent=recent)
+
+
+def test_matches_the_aggregates_at_every_edge_instant(engine: Engine) -> None:
+    window, recent = timedelta(hours=20), timedelta(hours=6)
+    shop = random_shop(7, span=timedelta(days=3)) + duplicated_order(T0 + timedelta(hours=5), T0 + timedelta(hours=20))
+    store(engine, shop)
+    edges = edge_instants(shop, window=window, recent=recent)
+    forced = edge_instants(shop[-2:], window=window, recent=recent) | {T0 - US, T0}
+    instants = sorted(forced | set(random.Random(7).sample(sorted(edges), 110)))
+    assert_matches(engine, instants, window=window, recent=recent)
+
+
+def test_matches_the_aggregates_with_the_digest_windows_and_a_recent_longer_than_the_window(engine: Engine) -> None:
+    shop = random_shop(11, span=timedelta(days=40)) + duplicated_order(T0 + timedelta(days=3), T0 + timedelta(days=27))
+    store(engine, shop)
+    digest = sorted(random.Random(11).sample(sorted(edge_instants(shop, window=WINDOW, recent=RECENT)), 60))
+    assert_matches(engine, digest + [T0 + timedelta(days=33, hours=1)], window=WINDOW, recent=RECENT)
+    longer = sorted(random.Random(12).sample(sorted(edge_instants(shop, window=RECENT, recent=WINDOW)), 30))
+    assert_matches(engine, longer, window=RECENT, recent=WINDOW)
+
+
+def test_an_instant_in_another_zone_is_the_same_instant(engine: Engine) -> None:
+    from zoneinfo import ZoneInfo
+
+    store(engine, random_shop(3, span=timedelta(days=1)))
+    t = (T0 + timedelta(hours=12)).astimezone(ZoneInfo("America/New_York"))
+    with engine.connect() as conn:
+        swept = market_at(conn, [t], window=timedelta(hours=5), recent=timedelta(hours=2))
+    assert swept[t] == per_instant(engine, t.astimezone(UTC), window=timedelta(hours=5), recent=timedelta(hours=2))
+
+
+HOUR = timedelta(hours=1)
+KINDS = ("view", "wishlist", "order", "order", "review")
+event_specs = st.lists(
+    st.tuples(st.sampled_from(KINDS), st.integers(0, 12), st.integers(0, 2), st.integers(0, 2),
+              st.integers(0, 3), st.sampled_from(QUANTITIES + RATINGS)),
+    max_size=14,
+)
+
+
+def from_specs(specs: Sequence[tuple[str, int, int, int, int, Any]]) -> list[dict[str, Any]]:
+    """Events on an hourly grid from (kind, hour, client, product, order, value) tuples."""
+    out = []
+    for i, (kind, hour, client, product, order, value) in enumerate(specs):
+        at, who, pid = T0 + hour * HOUR, f"c{client}", f"p{product}"
+        if kind == "view":
+            out.append(track("Product Viewed", at, who, f"h{i}", product_id=pid))
+        elif kind == "wishlist":
+            out.append(track("Product Added to Wishlist", at, who, f"h{i}", product_id=pid))
+        elif kind == "order":  # few order ids, so one order often has several rows
+            out.append(track("Order Completed", at, who, f"h{i}", order_id=f"o{order}",
+                             products=[{"product_id": pid, "quantity": value}]))
+        else:
+            out.append(track("Product Reviewed", at, who, f"h{i}", product_id=pid, rating=value))
+    return out
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
+          derandomize=True)
+@given(specs=event_specs, hours=st.lists(st.integers(-1, 17), min_size=1, max_size=4),
+       window_hours=st.integers(1, 5), recent_hours=st.integers(0, 6))
+def test_any_small_shop_matches_the_aggregates(
+    engine: Engine, specs: list[tuple[str, int, int, int, int, Any]], hours: list[int], window_hours: int,
+    recent_hours: int,
+) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(events))
+    store(engine, from_specs(specs))
+    assert_matches(engine, [T0 + h * HOUR for h in hours], window=window_hours * HOUR, recent=recent_hours * HOUR)
