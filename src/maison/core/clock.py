@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -26,8 +27,13 @@ def offset_minutes(instant: datetime) -> int:
     return int(off.total_seconds() // 60)
 
 
+@lru_cache(maxsize=4096)
 def zone(name: str | None) -> ZoneInfo | None:
-    """The IANA zone for a name, or None when the name is missing or unknown."""
+    """The IANA zone for a name, or None when the name is missing or unknown.
+
+    Remembered: `ZoneInfo` caches the zones it found, not the names it did not, and a name
+    that is no zone was looked up on disk again for every event carrying it.
+    """
     if not name:
         return None
     try:
