@@ -53,6 +53,21 @@ def identifiers_of_client(conn: Connection, client_id: str) -> list[Identifier]:
     return [(k, v) for k, v in rows]
 
 
+def user_ids_of(conn: Connection, client_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The userIds linked to each of these clients (a client with none is absent), in value order."""
+    found: dict[str, list[str]] = {}
+    ids = sorted(set(client_ids))
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(
+            select(identities.c.client_id, identities.c.value)
+            .where(identities.c.client_id.in_(ids[start : start + 500]), identities.c.kind == "user")
+            .order_by(identities.c.client_id, identities.c.value)
+        )
+        for client_id, value in rows:
+            found.setdefault(client_id, []).append(value)
+    return found
+
+
 def create_clients(conn: Connection, ids: Sequence[str], now: datetime) -> None:
     insert_rows(conn, clients, ("id", "created_at"), [(i, now) for i in ids])
 

@@ -1,4 +1,5 @@
-"""`maison digest preview CLIENT --week 2026-W06`: a client's weekly digest, rendered for a person."""
+"""`maison digest preview CLIENT --week 2026-W06`: a client's weekly digest, rendered for a person;
+`maison digest run --week 2026-W06`: the week's job, every due digest composed and recorded."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from maison.core.clock import parse_instant, utcnow
 from maison.core.db import reading
+from maison.core.errors import BadRequest
 from maison.core.responses import dumps
 from maison.core.runtime import cli_errors, open_store, out
 from maison.identity.service import find_client
-from maison.personalize import service
+from maison.personalize import service, weekly
 from maison.personalize.exceptions import InvalidWeek
 from maison.personalize.send_time import week_monday
 
@@ -47,6 +51,41 @@ def preview(
         typer.echo(dumps(found.digest).decode())
         return
     render(found.digest, recorded=found.recorded)
+
+
+@app.command()
+@cli_errors
+def run(
+    week: Annotated[str, typer.Option("--week", help="ISO week, e.g. 2026-W06.")],
+    now: Annotated[str | None, typer.Option("--now", help="Send the digests due by this instant (default: now).")]
+    = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes composing in parallel.")] = 1,
+) -> None:
+    """Compose and record every client's digest of the week that is due and not sent yet.
+
+    A scheduler runs it as often as it likes: a rerun sends nothing twice, and no digest is
+    composed before its send instant.
+    """
+    try:
+        monday = week_monday(week)
+    except ValueError as exc:
+        raise InvalidWeek(str(exc)) from None
+    try:
+        at = utcnow() if now is None else parse_instant(now)
+    except ValueError:
+        raise BadRequest(f"--now must be an ISO 8601 instant, got {now!r}") from None
+    engine = open_store()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=out, transient=False) as bar:
+            task = bar.add_task(f"digests of {week}", total=weekly.client_count(engine))
+            result = weekly.run_week(engine, monday, now=at, workers=workers,
+                                     progress=lambda n: bar.advance(task, n))
+    finally:
+        engine.dispose()
+    out.print(f"{result.week}: {result.sent} sent, {result.withheld} withheld by consent, "
+              f"{result.already_sent} sent earlier, {result.not_due} not due yet "
+              f"({result.clients} clients, {result.seconds:.1f} s)")
 
 
 def render(digest: dict[str, Any], *, recorded: bool) -> None:

@@ -23,7 +23,7 @@ from maison.personalize.entities import Digest, Evidence, Item, Notice, Reason, 
 from maison.personalize.history import ClientHistory
 from maison.personalize.l3_inputs import IdentityInputs
 from maison.personalize.repeats import DEFAULT_REST_WEEKS, SentPick
-from maison.personalize.top_sellers import Signals, choose_label, label_name, top_sellers
+from maison.personalize.top_sellers import Shelves, Signals, label_name
 
 DECLARED = "declared_categories"
 PURCHASES = "purchase_history"
@@ -58,6 +58,7 @@ class DigestInputs:
     content_pages: Sequence[ContentPage] = ()
     curation: CurationPolicy = field(default_factory=CurationPolicy)  # brand safety beyond L1 (per maison)
     identity: IdentityInputs | None = None  # at L3: trajectory, inferred values, collection access, cohort
+    shelves: Shelves | None = None  # the products and signals above, by category (shared by a job's digests)
     sent_picks: tuple[SentPick, ...] = ()  # at L3: pieces earlier digests' L3 sections sent (audit, before the send)
     pick_rest_weeks: int = DEFAULT_REST_WEEKS  # a sent L3 piece rests this many weeks (`repeats`; per maison)
     shown: frozenset[str] = frozenset()  # set by `compose`: products the sections built before hold
@@ -65,10 +66,11 @@ class DigestInputs:
 
 def compose(inputs: DigestInputs) -> Digest | None:
     """The digest, or None when there is nothing the client's consent lets us say."""
-    sections = top_seller_sections(inputs)
+    shelves = inputs.shelves or Shelves(inputs.products, inputs.signals)
+    sections = top_seller_sections(inputs, shelves)
     for build in _builders(inputs.level):
         sections.extend(build(replace(inputs, shown=frozenset(i.product_id for s in sections for i in s.items))))
-    sections = curate(sections, {p.product_id: p for p in inputs.products}, inputs.curation)
+    sections = curate(sections, shelves.by_id, inputs.curation)
     if not sections:
         return None
     return Digest(
@@ -98,7 +100,7 @@ def _builders(level: str) -> tuple[builders.Builder, ...]:
     return ()
 
 
-def top_seller_sections(inputs: DigestInputs) -> list[Section]:
+def top_seller_sections(inputs: DigestInputs, shelves: Shelves) -> list[Section]:
     declaration = inputs.declaration
     if declaration is None or DECLARED not in inputs.allowed:
         return []
@@ -107,12 +109,11 @@ def top_seller_sections(inputs: DigestInputs) -> list[Section]:
     evidence = Evidence(declaration.message_id, "identify", declaration.local_time)
     sections = []
     for category in sorted(set(declaration.categories)):
-        peers = [p for p in inputs.products if p.category == category]
-        chosen = top_sellers(peers, inputs.signals, category=category, exclude=excluded or frozenset())
+        chosen = shelves.top_sellers(category, exclude=excluded or frozenset())
         if not chosen:
             continue
         items = tuple(
-            _item(p, peers, inputs, category=category, declared_on=declaration.local_time,
+            _item(p, shelves, inputs, category=category, declared_on=declaration.local_time,
                   categories=categories, evidence=evidence)
             for p in chosen
         )
@@ -124,10 +125,10 @@ def top_seller_sections(inputs: DigestInputs) -> list[Section]:
 
 
 def _item(
-    product: Product, peers: Sequence[Product], inputs: DigestInputs, *, category: str,
+    product: Product, shelves: Shelves, inputs: DigestInputs, *, category: str,
     declared_on: datetime, categories: tuple[str, ...], evidence: Evidence,
 ) -> Item:
-    label = choose_label(product, peers, inputs.signals)
+    label = shelves.label(product)
     text = wording.top_seller_reason(category, declared_on, label, inputs.ratings.get(product.product_id))
     return Item(
         product_id=product.product_id,

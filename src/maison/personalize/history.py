@@ -19,11 +19,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
-
-from maison.consent import gateway
 from maison.core.clock import parse_instant
-from maison.personalize import readers
 from maison.personalize.entities import Evidence
 
 PRODUCT_VIEWED = "Product Viewed"
@@ -164,8 +160,3 @@ def from_rows(rows: Iterable[Mapping[str, Any]], *, at: datetime, zone: ZoneInfo
     moments.sort(key=lambda m: m.at)
     return ClientHistory(at, zone, tuple(moments))
 
-
-def load(conn: Connection, client_id: str, *, at: datetime, zone: ZoneInfo) -> ClientHistory:
-    """The client's history as the policy lets personalisation use it at `at`."""
-    rows = gateway.read(conn, readers.BEHAVIOUR, [client_id], at=at).get(client_id, [])
-    return from_rows(rows, at=at, zone=zone)

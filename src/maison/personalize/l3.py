@@ -24,6 +24,7 @@ from sqlalchemy import Connection
 from maison.analytics import aggregates
 from maison.catalog.entities import ContentPage, Product
 from maison.consent import repository as consent_repo
+from maison.consent.entities import LedgerEntry
 from maison.core.settings import get_settings
 from maison.personalize import cohort as cohorts
 from maison.personalize import derived
@@ -44,12 +45,16 @@ def vocabulary() -> Vocabulary:
 def load(
     conn: Connection, client_id: str, *, at: datetime, allowed: frozenset[str], history: ClientHistory | None,
     products: Sequence[Product], pages: Sequence[ContentPage], vocab: Vocabulary | None = None,
+    ledger: Sequence[LedgerEntry] | None = None,
 ) -> IdentityInputs:
+    """`ledger`: the client's consent entries when the caller already read them."""
     vocab = vocab or vocabulary()
     recorded = frozenset(derived.collections(conn, client_id, at=at - timedelta(microseconds=1)))
     if history is None:
         return IdentityInputs(vocab, collections=recorded)
-    joined = _joined(conn, client_id, history)
+    if ledger is None:
+        ledger = consent_repo.entries_for(conn, [client_id]).get(client_id, [])
+    joined = _joined(ledger, history)
     spans = months(joined, at, history.zone) if TASTE_TRAJECTORY in allowed else []
     start = spans[0].start - WINDOW if spans else at
     sales = SalesTimeline(aggregates.sales(conn, start=start, end=at) if spans else [], products)
@@ -58,10 +63,9 @@ def load(
                   vocabulary=vocab, recorded=recorded, cohort=cohort)
 
 
-def _joined(conn: Connection, client_id: str, history: ClientHistory) -> datetime:
+def _joined(ledger: Sequence[LedgerEntry], history: ClientHistory) -> datetime:
     """When the client joined: their first consent record, else their first usable event."""
-    entries = consent_repo.entries_for(conn, [client_id]).get(client_id, [])
-    stamps = [e.effective_at for e in entries if e.effective_at < history.at]
+    stamps = [e.effective_at for e in ledger if e.effective_at < history.at]
     stamps += [m.at for m in history.moments[:1]]
     return min(stamps) if stamps else history.at
 

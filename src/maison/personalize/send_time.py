@@ -35,6 +35,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
+from numpy.typing import NDArray
+
 from maison.core.clock import zone as named_zone
 
 MINUTES_PER_DAY = 24 * 60
@@ -73,15 +76,39 @@ class Estimate:
     pooled_median: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Prior:
+    """The pseudo-opens every client's opens are pooled with: the default minute and the clientele's
+    histogram, as arrays. Built once per histogram: a week's job pools thousands of clients with it."""
+
+    minutes: NDArray[np.float64]
+    weights: NDArray[np.float64]
+
+
+def prior(clientele: Mapping[int, int] | None, policy: SendTimePolicy) -> Prior:
+    """`prior_weight` pseudo-opens: `default_share` on the default, the rest spread as the clientele opens."""
+    total = sum(clientele.values()) if clientele else 0
+    spread = policy.prior_weight * (1 - policy.default_share) if total else 0.0
+    points = [(float(policy.default_minute), policy.prior_weight - spread)]
+    if clientele and total:
+        points.extend((float(m), spread * n / total) for m, n in clientele.items())
+    return Prior(np.array([m for m, _ in points], dtype=np.float64), np.array([w for _, w in points], dtype=np.float64))
+
+
 def estimate(
-    opens: Sequence[int], *, clientele: Mapping[int, int] | None = None, policy: SendTimePolicy = SendTimePolicy()
+    opens: Sequence[int], *, clientele: Mapping[int, int] | Prior | None = None,
+    policy: SendTimePolicy = SendTimePolicy(),
 ) -> Estimate:
-    """The send minute for a client whose opens fell at `opens` (local minutes of day)."""
+    """The send minute for a client whose opens fell at `opens` (local minutes of day).
+
+    `clientele`: the clientele's histogram, or the `Prior` built from it once for many clients."""
     default = Estimate(policy.default_minute, False, len(opens))
     if len(opens) < policy.min_opens:
         return default
     own = float(statistics.median(opens))
-    pooled = weighted_median(_pooled(opens, clientele, policy))
+    pooled_with = clientele if isinstance(clientele, Prior) else prior(clientele, policy)
+    pooled = _weighted_median(np.concatenate([np.asarray(opens, dtype=np.float64), pooled_with.minutes]),
+                              np.concatenate([np.ones(len(opens)), pooled_with.weights]))
     if abs(pooled - own) > policy.window_minutes:
         return Estimate(policy.default_minute, False, len(opens), own, pooled)
     step = policy.step_minutes
@@ -103,30 +130,22 @@ def _around_the_clock(a: float, b: float) -> float:
     return min(gap, MINUTES_PER_DAY - gap)
 
 
-def _pooled(
-    opens: Sequence[int], clientele: Mapping[int, int] | None, policy: SendTimePolicy
-) -> list[tuple[float, float]]:
-    points = [(float(m), 1.0) for m in opens]
-    total = sum(clientele.values()) if clientele else 0
-    spread = policy.prior_weight * (1 - policy.default_share) if total else 0.0
-    points.append((float(policy.default_minute), policy.prior_weight - spread))
-    if clientele and total:
-        points.extend((float(m), spread * n / total) for m, n in clientele.items())
-    return points
-
-
 def weighted_median(points: Iterable[tuple[float, float]]) -> float:
     """The smallest value at which the cumulative weight reaches half the total."""
-    ordered = sorted((v, w) for v, w in points if w > 0)
-    if not ordered:
+    pairs = list(points)
+    return _weighted_median(np.array([v for v, _ in pairs], dtype=np.float64),
+                            np.array([w for _, w in pairs], dtype=np.float64))
+
+
+def _weighted_median(values: NDArray[np.float64], weights: NDArray[np.float64]) -> float:
+    kept = weights > 0
+    values, weights = values[kept], weights[kept]
+    if not values.size:
         raise ValueError("weighted_median needs at least one point with positive weight")
-    half = sum(w for _, w in ordered) / 2
-    running = 0.0
-    for value, weight in ordered:
-        running += weight
-        if running >= half - 1e-9:
-            return value
-    return ordered[-1][0]
+    order = np.lexsort((weights, values))  # by value, then weight: the order the running sum takes
+    running = np.cumsum(weights[order])
+    at = min(int(np.searchsorted(running, running[-1] / 2 - 1e-9, side="left")), values.size - 1)
+    return float(values[order][at])
 
 
 def floor_to_step(minute: float, step: int) -> int:

@@ -22,27 +22,23 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from maison.analytics import aggregates
-from maison.analytics.entities import Rating
 from maison.catalog import service as catalog
 from maison.catalog.entities import Product
-from maison.consent import gateway
-from maison.consent import service as consent
 from maison.consent.entities import ConsentState, Use
 from maison.consent.purposes import LEVELS, PURPOSES
 from maison.consent.rules import usable
 from maison.core.clock import parse_instant
 from maison.core.settings import get_settings
-from maison.identity import repository as identity_repo
 from maison.personalize import cohort as cohorts
 from maison.personalize import history, l3, readers, repeats
 from maison.personalize import repository as repo
 from maison.personalize.composer import Declaration, DigestInputs, compose
 from maison.personalize.entities import Digest, SendTime, money
 from maison.personalize.exceptions import InvalidWeek, NoDigest
+from maison.personalize.reads import ClientReads
 from maison.personalize.sections import identity_predictive
 from maison.personalize.send_time import (
     SendTimePolicy,
-    clientele_prior,
     clock,
     estimate,
     iso_week,
@@ -52,28 +48,27 @@ from maison.personalize.send_time import (
     week_monday,
     zone_for_day,
 )
-from maison.personalize.top_sellers import RECENT, WINDOW, Signals
+from maison.personalize.shop import ShopView
 from maison.profiles.rules import declared_categories
 
 MODEL_VERSION = "digest-l1/2026.1"
 DEFAULT_ZONE = ZoneInfo("Europe/London")  # the house's zone, for profiles that state none
 POLICY = SendTimePolicy()
 EMAIL_OPENED = "Email Opened"
-
-
-def customer_id(conn: Connection, client_id: str) -> str:
-    """The id the client knows (their userId), else the internal client id."""
-    users = sorted(v for k, v in identity_repo.identifiers_of_client(conn, client_id) if k == "user")
-    return users[0] if users else client_id
+Composed = tuple[Digest | None, SendTime, DigestInputs | None]  # the digest (None: nothing to send) and its inputs
 
 
 # ---------------------------------------------------------------- send time
 
 
-def send_time(conn: Connection, client_id: str, monday: date, *, policy: SendTimePolicy = POLICY) -> SendTime:
+def send_time(
+    conn: Connection, client_id: str, monday: date, *, policy: SendTimePolicy = POLICY, shop: ShopView | None = None,
+    reads: ClientReads | None = None,
+) -> SendTime:
     """When the digest of the week starting `monday` goes out (see `send_time` module)."""
+    reads = reads or ClientReads(conn, [client_id])
     day = send_day(monday)
-    zone, from_profile = _zone(conn, client_id, day)
+    zone, from_profile = _zone(reads, client_id, day)
     week_start = local_instant(monday, 0, zone)
     decided = local_instant(day, 0, zone)
     default = SendTime(local_instant(day, policy.default_minute, zone), policy.default_minute, False, zone.key,
@@ -81,27 +76,26 @@ def send_time(conn: Connection, client_id: str, monday: date, *, policy: SendTim
     since = week_start - timedelta(days=policy.lookback_days)
     opens = [
         parse_instant(e["timestamp"])
-        for e in gateway.read(conn, readers.EMAIL_OPENS, [client_id], at=decided).get(client_id, [])
+        for e in reads.events(readers.EMAIL_OPENS, client_id, at=decided)
         if e.get("event") == EMAIL_OPENED and since <= parse_instant(e["timestamp"]) < week_start
     ]
     if len(opens) < policy.min_opens:
         return replace(default, opens=len(opens))
-    histogram = aggregates.email_open_times(conn, start=since, end=week_start)
-    prior = clientele_prior(histogram.minutes, histogram.clients, policy)
+    prior = (shop or ShopView(conn)).send_prior(since, week_start, policy)
     found = estimate(local_minutes(opens, zone), clientele=prior, policy=policy)
     at = local_instant(day, found.minute, zone)
-    if not found.learned or not consent.may(conn, client_id, "email_engagement", Use.PERSONALIZE, at):
+    if not found.learned or not reads.may(client_id, "email_engagement", Use.PERSONALIZE, at):
         return replace(default, opens=len(opens))
     return replace(default, send_at=at, minute=found.minute, learned=True, opens=len(opens))
 
 
-def _zone(conn: Connection, client_id: str, day: date) -> tuple[ZoneInfo, bool]:
+def _zone(reads: ClientReads, client_id: str, day: date) -> tuple[ZoneInfo, bool]:
     """The profile's zone at the start of the send day, if `demographics` may be used then."""
 
     def stated_before(at: datetime) -> str | None:
-        if not consent.may(conn, client_id, "demographics", Use.PERSONALIZE, at):
+        if not reads.may(client_id, "demographics", Use.PERSONALIZE, at):
             return None
-        rows = gateway.read(conn, readers.ZONE, [client_id], at=at).get(client_id, [])
+        rows = reads.events(readers.ZONE, client_id, at=at)
         stated = [e["traits"] for e in rows if e.get("type") == "identify" and "timezone" in (e.get("traits") or {})]
         return _text(stated[-1]["timezone"]) if stated else None  # the latest statement wins; null clears
 
@@ -113,47 +107,56 @@ def _zone(conn: Connection, client_id: str, day: date) -> tuple[ZoneInfo, bool]:
 
 
 def compose_digest(
-    conn: Connection, client_id: str, monday: date, *, week: int, policy: SendTimePolicy = POLICY
+    conn: Connection, client_id: str, monday: date, *, week: int, policy: SendTimePolicy = POLICY,
+    shop: ShopView | None = None, reads: ClientReads | None = None,
 ) -> Digest | None:
-    """The digest of the week starting `monday` as of its send instant, or None (nothing to send)."""
-    return _compose(conn, client_id, monday, week=week, policy=policy)[0]
+    """The digest of the week starting `monday` as of its send instant, or None (nothing to send).
+
+    `shop` and `reads`: what a week's job shares across its digests (`personalize.shop`,
+    `personalize.reads`); alone, the digest reads its own.
+    """
+    return _compose(conn, client_id, monday, week=week, policy=policy, shop=shop or ShopView(conn),
+                    reads=reads or ClientReads(conn, [client_id]))[0]
 
 
 def _compose(
-    conn: Connection, client_id: str, monday: date, *, week: int, policy: SendTimePolicy
-) -> tuple[Digest | None, SendTime, DigestInputs | None]:
-    send = send_time(conn, client_id, monday, policy=policy)
+    conn: Connection, client_id: str, monday: date, *, week: int, policy: SendTimePolicy, shop: ShopView,
+    reads: ClientReads, send: SendTime | None = None,
+) -> Composed:
+    send = send or send_time(conn, client_id, monday, policy=policy, shop=shop, reads=reads)
     at = send.send_at
-    state = consent.state(conn, client_id, at)
+    state = reads.state(client_id, at)
     if state.restricted or state.objects_to_marketing:
         return None, send, None  # Art. 18 restriction, Art. 21(2) objection to direct marketing
     allowed = frozenset(usable(state, PURPOSES, Use.PERSONALIZE))
-    previous = send_time(conn, client_id, monday - timedelta(days=7), policy=policy)
+    previous = send_time(conn, client_id, monday - timedelta(days=7), policy=policy, shop=shop, reads=reads)
     # One read of the client's usable events from L2 on: the sections and the no-re-offer rule
     # both use it (the gateway has already dropped whatever the consent does not allow now).
-    behaviour = history.load(conn, client_id, at=at, zone=ZoneInfo(send.zone)) if _beyond_l1(state) else None
+    behaviour = (history.from_rows(reads.events(readers.BEHAVIOUR, client_id, at=at), at=at, zone=ZoneInfo(send.zone))
+                 if _beyond_l1(state) else None)
     inputs = DigestInputs(
-        customer_id=customer_id(conn, client_id),
+        customer_id=reads.customer_id(client_id),
         week=week,
         level=state.level,
         send=send,
         allowed=allowed,
-        declaration=_declaration(conn, client_id, at=at, zone=ZoneInfo(send.zone)),
-        products=catalog.list_products(conn),
-        signals=market_signals(conn, at=at),
-        ratings=aggregates.ratings(conn, before=at),
+        declaration=_declaration(reads, client_id, at=at, zone=ZoneInfo(send.zone)),
+        products=shop.products(),
+        signals=shop.signals(at),
+        shelves=shop.shelves(at),
+        ratings=shop.ratings(at),
         previous_send=previous,
         bought=behaviour.bought() if behaviour is not None and "purchase_history" in allowed else None,
         default_clock=clock(policy.default_minute),
         history=behaviour,
-        content_pages=catalog.list_content_pages(conn),
+        content_pages=shop.content_pages(),
     )
     if state.level == "L3":
         rest = get_settings().personalize.pick_rest_weeks
-        inputs = replace(inputs, identity=l3.load(
-            conn, client_id, at=at, allowed=allowed, history=inputs.history, products=inputs.products,
-            pages=inputs.content_pages), sent_picks=sent_picks(conn, client_id, at=at, weeks=rest),
-            pick_rest_weeks=rest)
+        identity = l3.load(conn, client_id, at=at, allowed=allowed, history=inputs.history, products=inputs.products,
+                           pages=inputs.content_pages, ledger=reads.entries(client_id))
+        inputs = replace(inputs, identity=identity, sent_picks=sent_picks(conn, client_id, at=at, weeks=rest),
+                         pick_rest_weeks=rest)
     return compose(inputs), send, inputs
 
 
@@ -169,9 +172,9 @@ def _beyond_l1(state: ConsentState) -> bool:
     return LEVELS.index(state.level) > 0
 
 
-def _declaration(conn: Connection, client_id: str, *, at: datetime, zone: ZoneInfo) -> Declaration | None:
+def _declaration(reads: ClientReads, client_id: str, *, at: datetime, zone: ZoneInfo) -> Declaration | None:
     """The latest `identify` stating `declared_categories` (a null or empty list clears them)."""
-    rows = gateway.read(conn, readers.DECLARED, [client_id], at=at).get(client_id, [])
+    rows = reads.events(readers.DECLARED, client_id, at=at)
     stated = [e for e in rows if e.get("type") == "identify" and "declared_categories" in (e.get("traits") or {})]
     if not stated:
         return None
@@ -179,27 +182,6 @@ def _declaration(conn: Connection, client_id: str, *, at: datetime, zone: ZoneIn
     categories = declared_categories(latest["traits"]["declared_categories"])
     local = parse_instant(latest["timestamp"]).astimezone(zone)
     return Declaration(categories, str(latest.get("messageId")), local) if categories else None
-
-
-def market_signals(conn: Connection, *, at: datetime) -> dict[str, Signals]:
-    """Shop-wide sales, views, saves and ratings per product as of `at` (aggregates only)."""
-    start = at - WINDOW
-    sold = aggregates.sales(conn, start=start, end=at)
-    units = aggregates.units_sold(sold, start=start, end=at)
-    recent = aggregates.units_sold(sold, start=at - RECENT, end=at)
-    viewers = aggregates.distinct_viewers(conn, start=start, end=at)
-    saves = aggregates.wishlist_adds(conn, start=start, end=at)
-    rated = aggregates.ratings(conn, before=at)
-    ids = set(units) | set(viewers) | set(saves) | set(rated)
-    none = Rating(0.0, 0)
-    return {
-        pid: Signals(
-            units=units.get(pid, 0), units_recent=recent.get(pid, 0), viewers=viewers.get(pid, 0),
-            wishlist_adds=saves.get(pid, 0),
-            rating_mean=rated[pid].mean if pid in rated else None, rating_count=rated.get(pid, none).count,
-        )
-        for pid in ids
-    }
 
 
 def record(conn: Connection, client_id: str, digest: Digest, send: SendTime | None = None) -> None:
@@ -216,16 +198,36 @@ def record(conn: Connection, client_id: str, digest: Digest, send: SendTime | No
                        reasons=reasons, output=digest.to_dict(), at=digest.send_at)
 
 
-def produce(conn: Connection, client_id: str, monday: date, *, week: int) -> Digest | None:
-    """Compose the week's digest as of its send instant and record it (the job a scheduler runs)."""
-    digest, send, inputs = _compose(conn, client_id, monday, week=week, policy=POLICY)
-    if digest is not None:
-        record(conn, client_id, digest, send)
-        if inputs is not None and inputs.identity is not None:
-            l3.remember(conn, client_id, inputs.identity, at=digest.send_at, allowed=inputs.allowed)
-            if inputs.identity.cohort is not None:  # the digest used a cohort: keep it as the client's data
-                remember_cohort(conn, client_id, at=digest.send_at)
-    return digest
+def produce(
+    conn: Connection, client_id: str, monday: date, *, week: int, shop: ShopView | None = None,
+    reads: ClientReads | None = None,
+) -> Digest | None:
+    """Compose the week's digest as of its send instant and record it (one client of the week's job)."""
+    composed = _compose(conn, client_id, monday, week=week, policy=POLICY, shop=shop or ShopView(conn),
+                        reads=reads or ClientReads(conn, [client_id]))
+    keep(conn, client_id, composed)
+    return composed[0]
+
+
+def keep(conn: Connection, client_id: str, composed: Composed) -> None:
+    """Record a composed digest and what its L3 part derived (the caller owns the write transaction)."""
+    digest, send, inputs = composed
+    if digest is None:
+        return
+    record(conn, client_id, digest, send)
+    if inputs is not None and inputs.identity is not None:
+        l3.remember(conn, client_id, inputs.identity, at=digest.send_at, allowed=inputs.allowed)
+        if inputs.identity.cohort is not None:  # the digest used a cohort: keep it as the client's data
+            remember_cohort(conn, client_id, at=digest.send_at)
+
+
+def compose_for_job(
+    conn: Connection, client_id: str, monday: date, *, shop: ShopView, reads: ClientReads, send: SendTime
+) -> Composed:
+    """What `produce` composes, without recording it: the weekly job records a chunk at once, and
+    it has found the week's `send` time (`send_time`) already."""
+    return _compose(conn, client_id, monday, week=monday.isocalendar()[1], policy=POLICY, shop=shop, reads=reads,
+                    send=send)
 
 
 @dataclass(frozen=True, slots=True)

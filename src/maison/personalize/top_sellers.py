@@ -80,6 +80,47 @@ def top_sellers(
     return rank(eligible, signals)[:n]
 
 
+class Shelves:
+    """The catalogue's categories under one instant's signals: each category's products, its top
+    sellers and each product's label, worked out once (pure answers, remembered).
+
+    Every client sent at the same instant sees the same shop; ranking a category and judging a
+    label against all its products again for each of them costs more than the rest of an L1 digest.
+    The answers are those of `top_sellers` and `choose_label`.
+    """
+
+    def __init__(self, products: Sequence[Product], signals: Mapping[str, Signals]) -> None:
+        self.products = products
+        self.signals = signals
+        self._peers: dict[str, list[Product]] = {}
+        for p in products:
+            self._peers.setdefault(p.category, []).append(p)
+        self.by_id = {p.product_id: p for p in products}
+        self._ranked: dict[str, list[Product]] = {}
+        self._labels: dict[tuple[str, str], str] = {}
+
+    def peers(self, category: str) -> Sequence[Product]:
+        """Every product of the category, in catalogue order."""
+        return self._peers.get(category, [])
+
+    def top_sellers(self, category: str, *, n: int = TOP_N, exclude: frozenset[str] = frozenset()) -> list[Product]:
+        """`top_sellers(products, signals, category=category, n=n, exclude=exclude)`."""
+        ranked = self._ranked.get(category)
+        if ranked is None:
+            ranked = self._ranked[category] = top_sellers(self.peers(category), self.signals, category=category,
+                                                          n=len(self.peers(category)))
+        # `rank` is a total order (units, then product_id), so leaving some out after ranking is ranking the rest
+        return [p for p in ranked if p.product_id not in exclude][:n]
+
+    def label(self, product: Product) -> str:
+        """`choose_label(product, <every product of its category>, signals)`."""
+        key = (product.category, product.product_id)
+        found = self._labels.get(key)
+        if found is None:
+            found = self._labels[key] = choose_label(product, self.peers(product.category), self.signals)
+        return found
+
+
 def label_name(label: str, category: str) -> str:
     return f"{POPULAR_IN} {category}" if label == POPULAR_IN else label
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from helpers import consent_message
 from maison.consent import gateway
 from maison.consent.entities import Use
@@ -64,3 +66,37 @@ def test_a_ledger_the_caller_already_read_gives_the_same_rows_and_the_policy_sti
         # the book is the consent, not a pass: a ledger without the client's entries yields nothing
         empty = consent.ConsentBook({})
         assert gateway.read(conn, READER, [client], at=datetime(2026, 1, 12, tzinfo=UTC), book=empty) == {}
+
+
+def test_events_read_once_for_a_job_answer_as_the_gateway_at_every_earlier_instant(engine):  # type: ignore[no-untyped-def]
+    """A week's job reads a chunk of clients once and asks at each client's own instant."""
+    send(engine,
+         consent_message(at="2026-01-05T10:00:00+00:00", level="L1", extra=("browsing_behaviour",), userId="u1"),
+         {"type": "identify", "userId": "u1", "messageId": "decl", "timestamp": "2026-01-05T10:01:00Z",
+          "traits": {"declared_categories": ["Knitwear"]}},
+         {"type": "track", "event": "Product Viewed", "userId": "u1", "messageId": "view",
+          "timestamp": "2026-01-06T10:00:00Z", "properties": {"product_id": "P"}},
+         {"type": "track", "event": "Product Viewed", "userId": "u1", "messageId": "view-2",
+          "timestamp": "2026-01-12T09:00:00Z", "properties": {"product_id": "Q"}},
+         consent_message(at="2026-01-11T10:00:00+00:00", level="L2", userId="u1"),
+         consent_message(at="2026-01-05T11:00:00+00:00", level="L2", userId="u2"),
+         {"type": "track", "event": "Product Viewed", "userId": "u2", "messageId": "other",
+          "timestamp": "2026-01-06T10:00:00Z", "properties": {"product_id": "P"}},
+         consent_message(at="2026-01-13T10:00:00+00:00", level="L2", off=("browsing_behaviour",), userId="u1"))
+    with engine.connect() as conn:
+        clients = [find_client(conn, "u1"), find_client(conn, "u2")]
+        once = gateway.prefetch(conn, clients, until=datetime(2026, 1, 20, tzinfo=UTC),
+                                categories=READER.categories)
+        instants = ["2026-01-06T10:00:00+00:00", "2026-01-10T00:00:00+00:00", "2026-01-12T09:00:00+00:00",
+                    "2026-01-12T09:00:00.000001+00:00", "2026-01-12T11:00:00+01:00", "2026-01-14T00:00:00+00:00",
+                    "2026-01-20T00:00:00+00:00"]
+        answers = []
+        for at in map(datetime.fromisoformat, instants):
+            expected = gateway.read(conn, READER, clients, at=at)
+            assert once.read(READER, clients, at=at) == expected, at
+            answers.append(sorted(r["messageId"] for rows in expected.values() for r in rows))
+        assert answers[1] == ["decl", "other"]  # u1 at L1: browsing not used yet
+        assert answers[3] == ["decl", "other", "view", "view-2"]  # a view is read only after its instant
+        assert answers[5] == ["decl", "other"]  # u1 switched browsing off: stored, no longer used
+        with pytest.raises(ValueError, match="prefetched up to"):  # it would answer from incomplete rows
+            once.read(READER, clients, at=datetime(2026, 1, 21, tzinfo=UTC))

@@ -25,6 +25,7 @@ from maison.identity.service import find_client
 from maison.ingest.importer import import_file
 from maison.personalize import derived, service
 from maison.personalize.entities import Digest
+from maison.personalize.shop import market_signals
 from maison.personalize.top_sellers import label_holds
 from maison.personalize.wording import has_discount_language
 
@@ -120,7 +121,7 @@ def test_e5_every_l1_item_has_one_label_whose_condition_holds(scenario_engine, i
     with scenario_engine.connect() as conn:
         products = catalog.list_products(conn)
         for digest in found.values():
-            signals = service.market_signals(conn, at=digest.send_at)
+            signals = market_signals(conn, at=digest.send_at)
             for section in digest.sections:
                 category = section.title.removeprefix("Best-selling in ")
                 peers = [p for p in products if p.category == category]

@@ -25,8 +25,8 @@ from maison.consent.purposes import PURPOSES
 from maison.consent.rules import may
 from maison.core.clock import part_of_day
 from maison.identity.service import find_client
-from maison.personalize import service
 from maison.personalize.entities import WEEKDAYS, Digest, Section
+from maison.personalize.shop import market_signals
 from maison.personalize.top_sellers import top_sellers
 from maison.personalize.wording import has_discount_language
 from scenario_run import Run
@@ -149,7 +149,7 @@ def test_e13_jewellery_surfaces_only_after_her_own_browsing_and_says_so(alex_run
     ids = {i.product_id for i in section.items}
     assert len(ids & {"AJ-101", "AJ-102", "AJ-103"}) >= 2
     with scenario_engine.connect() as conn:
-        signals = service.market_signals(conn, at=found[8].send_at)
+        signals = market_signals(conn, at=found[8].send_at)
     sellers = {p.product_id for p in top_sellers(list(catalogue.values()), signals, category=JEWELLERY)}
     assert not ids & sellers
     mine = stream(scenario_dir)

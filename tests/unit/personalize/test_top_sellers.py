@@ -7,12 +7,15 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from maison.analytics.aggregates import units_sold
 from maison.analytics.entities import Sale
 from maison.catalog.entities import Product
 from maison.personalize.top_sellers import (
     LABEL_PRIORITY,
+    Shelves,
     Signals,
     choose_label,
     label_holds,
@@ -136,3 +139,27 @@ def test_every_chosen_label_holds() -> None:
     sig = {p.product_id: Signals(units=i + 1, viewers=3 - i, wishlist_adds=i) for i, p in enumerate(PEERS)}
     for p in PEERS:
         assert label_holds(choose_label(p, PEERS, sig), p, PEERS, sig)
+
+
+@given(st.data())
+@settings(max_examples=60, deadline=None)
+def test_shelves_remember_exactly_what_top_sellers_and_labels_answer(data: st.DataObject) -> None:
+    """A week's job asks the same shop the same questions for every client: `Shelves` answers once."""
+    categories = ("Knitwear", "Home", "Books")
+    n = data.draw(st.integers(1, 25))
+    products = [product(f"P-{i:02d}", data.draw(st.sampled_from(categories)), online=data.draw(st.sampled_from([0, 3])),
+                        restricted=data.draw(st.booleans())) for i in range(n)]
+    figures = st.builds(Signals, units=st.integers(0, 4), units_recent=st.integers(0, 2), viewers=st.integers(0, 3),
+                        wishlist_adds=st.integers(0, 2), rating_mean=st.sampled_from([None, 4.0, 4.6]),
+                        rating_count=st.sampled_from([0, 12]))
+    found = {p.product_id: data.draw(figures) for p in products if data.draw(st.booleans())}
+    shelves = Shelves(products, found)
+    for category in categories:
+        peers = [p for p in products if p.category == category]
+        for exclude in (frozenset(), frozenset(p.product_id for p in peers[::2])):
+            for k in (1, 3):
+                expected = top_sellers(products, found, category=category, n=k, exclude=exclude)
+                assert shelves.top_sellers(category, n=k, exclude=exclude) == expected
+        for p in peers:
+            assert shelves.label(p) == choose_label(p, peers, found)
+            assert shelves.label(p) == choose_label(p, peers, found)  # remembered, unchanged

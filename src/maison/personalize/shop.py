@@ -1,0 +1,124 @@
+"""The shop-wide inputs of digests (catalogue, sales, views, ratings, open times), read once per job.
+
+Every digest is composed as of its own send instant, and a week's digests go out at a few
+hundred distinct instants (quarter hours in each client's zone). What the shop sold, viewed,
+saved and rated in the 30 days before an instant is the same for every client sent at it, so
+one `ShopView` per job answers each instant once; composing a client's digest alone builds a
+view of its own and reads the same figures. The view holds aggregates and the catalogue only,
+never one client's data, and it lives no longer than the job (the catalogue's stock is "now").
+
+`prepare(instants)` reads the market figures of many instants in one sweep over the events
+(`analytics.sweeps`) instead of one set of aggregate queries per instant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from maison.analytics import aggregates
+from maison.analytics.entities import OpenTimes, Rating
+from maison.catalog import service as catalog
+from maison.catalog.entities import ContentPage, Product
+from maison.personalize.send_time import Prior, SendTimePolicy, clientele_prior, prior
+from maison.personalize.top_sellers import RECENT, WINDOW, Shelves, Signals
+
+
+class ShopView:
+    """Shop-wide figures as of instants, each computed once (see module doc)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._products: Sequence[Product] | None = None
+        self._pages: Sequence[ContentPage] | None = None
+        self._signals: dict[datetime, dict[str, Signals]] = {}
+        self._ratings: dict[datetime, dict[str, Rating]] = {}
+        self._opens: dict[tuple[datetime, datetime], OpenTimes] = {}
+        self._priors: dict[tuple[datetime, datetime, SendTimePolicy], Prior] = {}
+        self._shelves: dict[datetime, Shelves] = {}
+
+    def products(self) -> Sequence[Product]:
+        if self._products is None:
+            self._products = catalog.list_products(self.conn)
+        return self._products
+
+    def content_pages(self) -> Sequence[ContentPage]:
+        if self._pages is None:
+            self._pages = catalog.list_content_pages(self.conn)
+        return self._pages
+
+    def signals(self, at: datetime) -> dict[str, Signals]:
+        """Sales, views, saves and ratings per product as of `at` (`market_signals`)."""
+        found = self._signals.get(at)
+        if found is None:
+            found = self._signals[at] = market_signals(self.conn, at=at)
+        return found
+
+    def shelves(self, at: datetime) -> Shelves:
+        """The catalogue by category under the signals as of `at`: top sellers and labels, once."""
+        found = self._shelves.get(at)
+        if found is None:
+            found = self._shelves[at] = Shelves(self.products(), self.signals(at))
+        return found
+
+    def ratings(self, before: datetime) -> dict[str, Rating]:
+        """Every `Product Reviewed` rating before the instant, per product."""
+        found = self._ratings.get(before)
+        if found is None:
+            found = self._ratings[before] = aggregates.ratings(self.conn, before=before)
+        return found
+
+    def open_times(self, start: datetime, end: datetime) -> OpenTimes:
+        """The clientele's email-open histogram over `[start, end)`."""
+        found = self._opens.get((start, end))
+        if found is None:
+            found = self._opens[(start, end)] = aggregates.email_open_times(self.conn, start=start, end=end)
+        return found
+
+    def send_prior(self, start: datetime, end: datetime, policy: SendTimePolicy) -> Prior:
+        """What every client's opens are pooled with for a send time learned from `[start, end)`."""
+        found = self._priors.get((start, end, policy))
+        if found is None:
+            histogram = self.open_times(start, end)
+            found = self._priors[(start, end, policy)] = prior(
+                clientele_prior(histogram.minutes, histogram.clients, policy), policy)
+        return found
+
+    def prepare(self, instants: Iterable[datetime]) -> None:
+        """Compute the market figures of all these instants in one pass over the events."""
+        from maison.analytics import sweeps
+
+        wanted = sorted({t for t in instants if t not in self._signals})
+        if not wanted:
+            return
+        for at, figures in sweeps.market_at(self.conn, wanted, window=WINDOW, recent=RECENT).items():
+            self._signals[at] = _signals(figures.units, figures.units_recent, figures.viewers,
+                                         figures.wishlist_adds, figures.ratings)
+            self._ratings[at] = figures.ratings
+
+
+def market_signals(conn: Connection, *, at: datetime) -> dict[str, Signals]:
+    """Shop-wide sales, views, saves and ratings per product as of `at` (aggregates only)."""
+    start = at - WINDOW
+    sold = aggregates.sales(conn, start=start, end=at)
+    return _signals(
+        aggregates.units_sold(sold, start=start, end=at), aggregates.units_sold(sold, start=at - RECENT, end=at),
+        aggregates.distinct_viewers(conn, start=start, end=at), aggregates.wishlist_adds(conn, start=start, end=at),
+        aggregates.ratings(conn, before=at),
+    )
+
+
+def _signals(units: dict[str, int], recent: dict[str, int], viewers: dict[str, int], saves: dict[str, int],
+             rated: dict[str, Rating]) -> dict[str, Signals]:
+    ids = set(units) | set(viewers) | set(saves) | set(rated)
+    none = Rating(0.0, 0)
+    return {
+        pid: Signals(
+            units=units.get(pid, 0), units_recent=recent.get(pid, 0), viewers=viewers.get(pid, 0),
+            wishlist_adds=saves.get(pid, 0),
+            rating_mean=rated[pid].mean if pid in rated else None, rating_count=rated.get(pid, none).count,
+        )
+        for pid in ids
+    }

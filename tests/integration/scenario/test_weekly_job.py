@@ -1,0 +1,97 @@
+"""The weekly digest job: every due digest of a week, the same as each client's digest alone, sent once.
+
+Driven on the scenario's population with Alex's stream (L1, L2 and L3 clients in one week).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import orjson
+import pytest
+from sqlalchemy import Engine, func, select
+
+from maison.core.responses import dumps
+from maison.core.schema import clients as clients_table
+from maison.core.schema import decisions
+from maison.identity.service import find_client
+from maison.personalize import repository as repo
+from maison.personalize import service, weekly
+from maison.personalize.shop import ShopView
+
+pytestmark = pytest.mark.scenario
+
+ALEX = "cus_a7d3e91c04"
+WEEK10 = date(2026, 3, 9)  # she is at L3 by then
+LATER = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def some_clients(engine: Engine, *, also: tuple[str, ...] = ()) -> list[str]:
+    """Every twentieth client of the store, and the clients of these userIds."""
+    with engine.connect() as conn:
+        everyone = [r.id for r in conn.execute(select(clients_table.c.id).order_by(clients_table.c.id))]
+        named = {find_client(conn, user) for user in also}
+    return sorted(set(everyone[::20]) | named)
+
+
+def alone(engine: Engine, client_ids: list[str], monday: date) -> dict[str, dict | None]:  # type: ignore[type-arg]
+    """Each client's digest composed on its own, as `maison digest preview` does (nothing recorded).
+
+    The clients are read one by one; the shop's figures are shared (each instant's figures are
+    computed by the per-instant aggregates once, not once per client: they are the same)."""
+    with engine.connect() as conn:
+        shop = ShopView(conn)
+        found = {c: service.compose_digest(conn, c, monday, week=monday.isocalendar()[1], shop=shop)
+                 for c in client_ids}
+    return {c: orjson.loads(dumps(d.to_dict())) if d is not None else None for c, d in found.items()}
+
+
+def recorded(engine: Engine, client_ids: list[str], monday: date) -> dict[str, dict | None]:  # type: ignore[type-arg]
+    with engine.connect() as conn:
+        return {c: repo.recorded_digest(conn, c, start=datetime.combine(monday, datetime.min.time(), UTC)
+                                        - timedelta(days=1), end=datetime.combine(monday, datetime.min.time(), UTC)
+                                        + timedelta(days=8)) for c in client_ids}
+
+
+def digest_rows(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).where(decisions.c.kind == repo.DIGEST)).scalar_one())
+
+
+def test_the_job_records_for_each_client_the_digest_it_would_get_alone(scenario_engine, ingest_stream):  # type: ignore[no-untyped-def]
+    ingest_stream("alex-morgan.ndjson")
+    chosen = some_clients(scenario_engine, also=(ALEX,))
+    expected = alone(scenario_engine, chosen, WEEK10)
+    levels = {d["level"] for d in expected.values() if d is not None}
+    assert levels == {"L1", "L2", "L3"}, levels  # the week exercises every depth
+
+    run = weekly.run_week(scenario_engine, WEEK10, now=LATER, client_ids=chosen, chunk=40)
+
+    assert run.sent == sum(1 for d in expected.values() if d is not None)
+    assert run.withheld == sum(1 for d in expected.values() if d is None)
+    assert (run.clients, run.already_sent, run.not_due) == (len(chosen), 0, 0)
+    assert recorded(scenario_engine, chosen, WEEK10) == expected
+    assert digest_rows(scenario_engine) == run.sent  # one audit row per digest sent, none for the withheld
+
+
+def test_a_second_run_sends_nothing_twice_and_nothing_is_sent_before_its_instant(scenario_engine):  # type: ignore[no-untyped-def]
+    chosen = some_clients(scenario_engine)
+    expected = alone(scenario_engine, chosen, WEEK10)
+    instants = sorted(datetime.fromisoformat(d["send_at"]) for d in expected.values() if d is not None)
+    now = instants[len(instants) // 2]
+    assert instants[0] < now < instants[-1]  # the clients' send times differ: some are due, some not
+
+    first = weekly.run_week(scenario_engine, WEEK10, now=now, client_ids=chosen, chunk=50)
+    due = {c for c, d in expected.items() if d is not None and datetime.fromisoformat(d["send_at"]) <= now}
+    assert first.sent == len(due) and first.not_due > 0
+    kept = recorded(scenario_engine, chosen, WEEK10)
+    assert {c for c, d in kept.items() if d is not None} == due
+
+    second = weekly.run_week(scenario_engine, WEEK10, now=LATER, client_ids=chosen, chunk=50)
+    assert second.already_sent == len(due)
+    assert first.sent + second.sent == sum(1 for d in expected.values() if d is not None)
+    assert recorded(scenario_engine, chosen, WEEK10) == expected
+
+    third = weekly.run_week(scenario_engine, WEEK10, now=LATER, client_ids=chosen, chunk=50)
+    assert (third.sent, third.already_sent) == (0, first.sent + second.sent)
+    assert digest_rows(scenario_engine) == first.sent + second.sent
