@@ -65,13 +65,16 @@ def test_the_job_records_for_each_client_the_digest_it_would_get_alone(scenario_
     levels = {d["level"] for d in expected.values() if d is not None}
     assert levels == {"L1", "L2", "L3"}, levels  # the week exercises every depth
 
-    run = weekly.run_week(scenario_engine, WEEK10, now=LATER, client_ids=chosen, chunk=40)
+    done: list[int] = []
+    run = weekly.run_week(scenario_engine, WEEK10, now=LATER, client_ids=chosen, chunk=40, workers=2,
+                          progress=done.append)  # two processes, each with its share of the clients
 
     assert run.sent == sum(1 for d in expected.values() if d is not None)
     assert run.withheld == sum(1 for d in expected.values() if d is None)
     assert (run.clients, run.already_sent, run.not_due) == (len(chosen), 0, 0)
     assert recorded(scenario_engine, chosen, WEEK10) == expected
     assert digest_rows(scenario_engine) == run.sent  # one audit row per digest sent, none for the withheld
+    assert sum(done) == len(chosen)  # the workers' progress reaches the caller
 
 
 def test_a_second_run_sends_nothing_twice_and_nothing_is_sent_before_its_instant(scenario_engine):  # type: ignore[no-untyped-def]
