@@ -20,6 +20,7 @@ STORAGE_LAYER = {
     "ingest/repository.py", "identity/repository.py", "consent/service.py", "consent/gateway.py",
     "privacy/export.py", "privacy/erasure.py", "privacy/retention.py", "profiles/repository.py",
     "core/schema.py", "bench/stores.py", "bench/ingest.py", "bench/profile.py", "bench/recommend.py",
+    "bench/digests.py",  # bench loaders write synthetic stores in bulk
     "access/auth.py",  # an associate reaches the clients of their store: an existence check
     "analytics/aggregates.py",  # aggregates over all clients, no personal output
     "analytics/sweeps.py",  # the same aggregates at many instants at once, no personal output

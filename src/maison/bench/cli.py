@@ -231,3 +231,57 @@ def recommend_cmd(
         json_path.write_bytes(orjson.dumps({"clients": clients, "products": products, "backend": backend,
                                             "rows": rows}, option=orjson.OPT_INDENT_2))
         out.print(f"figures written to {json_path}")
+
+
+@app.command("digests")
+def digests_cmd(
+    clients: int = typer.Option(100_000, help="Synthetic clients."),
+    products: int = typer.Option(10_000, help="Synthetic catalogue products."),
+    sample: int = typer.Option(200, help="Clients of the one-at-a-time baseline (random, the week before)."),
+    backend: str = typer.Option("sqlite", help="sqlite or postgresql."),
+    postgres_url: str = typer.Option(DEFAULT_PG, envvar="MAISON_BENCH_POSTGRES_URL"),
+    seed: int = typer.Option(7, help="Seed of the synthetic shop."),
+    json_path: Path = typer.Option(None, "--json", help="Also write the figures to this JSON file."),
+) -> None:
+    """Weekly digest job throughput for every client (goal: 100k in < 120 s), against one client at a time."""
+    from rich.table import Table
+
+    from maison.bench import digests as db
+
+    if backend not in BACKENDS:
+        raise typer.BadParameter(f"must be one of {', '.join(BACKENDS)}", param_hint="--backend")
+    load_before = os.getloadavg()[0]
+    if load_before > 0.5:
+        out.print(f"[yellow]load average is {load_before:.1f} on {os.cpu_count()} cores: "
+                  "other work on this machine will lower the figures[/]")
+    with tempfile.TemporaryDirectory(prefix="maison-bench-digests-") as tmp, \
+            scratch_store(backend, workdir=Path(tmp), postgres_url=postgres_url) as store:
+        engine = store.fresh()
+        out.print(f"{backend}: digests of the week of {db.MONDAY}")
+        result = db.run(engine, n_clients=clients, n_products=products, sample=sample, seed=seed, say=out.print)
+        engine.dispose()
+    result.update(backend=backend, cores=os.cpu_count(), load_average_before=load_before,
+                  load_average_after=os.getloadavg()[0])
+    grid = Table("measure", "clients", "seconds", "clients/s", "sent", "withheld", "100k clients, s", "goal",
+                 "verdict", title=f"maison bench digests: {clients:,} clients, {products:,} products, "
+                                  f"{result['events']:,} events, {backend}, {os.cpu_count()} cores, "
+                                  f"load {load_before:.1f} -> {os.getloadavg()[0]:.1f}")
+    for r in result["rows"]:
+        grid.add_row(r["measure"], f"{r['clients']:,}", f"{r['seconds']:.1f}", f"{r['clients_per_s']:,.1f}",
+                     "" if r["sent"] is None else f"{r['sent']:,}",
+                     "" if r["withheld"] is None else f"{r['withheld']:,}",
+                     "" if r["extrapolated_100k_s"] is None else f"{r['extrapolated_100k_s']:,.0f}", r["goal"],
+                     "" if r["passed"] is None else "[green]PASS[/]" if r["passed"] else "[red]MISS[/]")
+    (out if out.width >= 150 else Console(width=150)).print(grid)
+    job, base = result["rows"][1], result["rows"][2]
+    out.print(f"job: {job['sent']:,} sent, {job['withheld']:,} withheld, {job['already_sent']:,} already sent, "
+              f"{job['not_due']:,} not due; 100k clients would take {job['extrapolated_100k_s']:,.0f} s "
+              f"(goal {db.GOAL_SECONDS:.0f} s): {'PASS' if job['passed'] else 'MISS'}")
+    out.print(f"baseline: all {clients:,} clients one at a time would take {base['extrapolated_all_s']:,.0f} s; "
+              f"the job is {job['clients_per_s'] / base['clients_per_s']:.1f}x faster per client"
+              if base["clients_per_s"] else "baseline: no clients timed")
+    if json_path is not None:
+        import orjson
+
+        json_path.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+        out.print(f"figures written to {json_path}")
