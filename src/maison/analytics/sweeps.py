@@ -82,7 +82,9 @@ def market_at(
         return {}
     if any(t.tzinfo is None for t in wanted):
         raise ValueError("instants must be timezone-aware datetimes")
-    start, end = min(wanted) - window, max(wanted)
+    # elapsed time, in UTC: on a zone-aware instant `- window` would subtract wall-clock days and,
+    # across a DST change, start the read an hour late
+    start, end = min(wanted).astimezone(UTC) - window, max(wanted).astimezone(UTC)
     products = _Codes()
     spans = {
         "viewers": _views(conn, products, start=start, end=end, window=_micros(window)),

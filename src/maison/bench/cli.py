@@ -241,6 +241,7 @@ def digests_cmd(
     backend: str = typer.Option("sqlite", help="sqlite or postgresql."),
     postgres_url: str = typer.Option(DEFAULT_PG, envvar="MAISON_BENCH_POSTGRES_URL"),
     seed: int = typer.Option(7, help="Seed of the synthetic shop."),
+    workers: int = typer.Option(1, min=1, help="Processes of the job (one per core)."),
     json_path: Path = typer.Option(None, "--json", help="Also write the figures to this JSON file."),
 ) -> None:
     """Weekly digest job throughput for every client (goal: 100k in < 120 s), against one client at a time."""
@@ -258,7 +259,8 @@ def digests_cmd(
             scratch_store(backend, workdir=Path(tmp), postgres_url=postgres_url) as store:
         engine = store.fresh()
         out.print(f"{backend}: digests of the week of {db.MONDAY}")
-        result = db.run(engine, n_clients=clients, n_products=products, sample=sample, seed=seed, say=out.print)
+        result = db.run(engine, n_clients=clients, n_products=products, sample=sample, seed=seed, say=out.print,
+                        workers=workers)
         engine.dispose()
     result.update(backend=backend, cores=os.cpu_count(), load_average_before=load_before,
                   load_average_after=os.getloadavg()[0])

@@ -340,7 +340,7 @@ def rows(*, clients_n: int, load_s: float, events_n: int, job: Any, base_n: int,
 
 
 def run(engine: Engine, *, n_clients: int, n_products: int, sample: int, seed: int, say: Callable[[str], None],
-        monday: date = MONDAY) -> dict[str, Any]:
+        monday: date = MONDAY, workers: int = 1) -> dict[str, Any]:
     """Load, run the week's job for every client, then the baseline on a sample; the figures."""
     from maison.personalize import weekly
 
@@ -360,7 +360,7 @@ def run(engine: Engine, *, n_clients: int, n_products: int, sample: int, seed: i
             last = now
             say(f"    {done:,} clients ({now - t:.0f} s)")
 
-    job = weekly.run_week(engine, monday, now=now_after(monday), progress=progress)
+    job = weekly.run_week(engine, monday, now=now_after(monday), progress=progress, workers=workers)
     previous = monday - timedelta(days=7)
     picked = random.Random(seed + 3).sample([c.id for c in loaded.clients], min(sample, n_clients))
     say(f"  baseline: service.produce for {len(picked):,} random clients, week of {previous}, one transaction each")
@@ -368,6 +368,7 @@ def run(engine: Engine, *, n_clients: int, n_products: int, sample: int, seed: i
     levels = {c.id: c.level for c in loaded.clients}
     return {
         "clients": n_clients, "products": n_products, "events": loaded.events, "seed": seed, "week": job.week,
+        "workers": workers,
         "baseline_week": previous.isoformat(), "levels": {lv: sum(1 for v in levels.values() if v == lv)
                                                            for lv, _ in LEVEL_SHARES},
         "rows": rows(clients_n=n_clients, load_s=loaded.seconds, events_n=loaded.events, job=job,

@@ -67,8 +67,9 @@ class Prefetched:
     instant, exactly as `read` applies it: nothing a later consent forbids is ever returned.
     """
 
-    def __init__(self, rows: dict[str, list[tuple[datetime, str, dict[str, Any]]]], book: consent.ConsentBook,
-                 until: datetime) -> None:
+    def __init__(self, clients: frozenset[str], rows: dict[str, list[tuple[datetime, str, dict[str, Any]]]],
+                 book: consent.ConsentBook, until: datetime) -> None:
+        self.clients = clients  # every client read, with rows or not
         self._rows = rows
         self._stamps = {c: [r[0] for r in found] for c, found in rows.items()}
         self.book = book
@@ -109,4 +110,4 @@ def prefetch(
         )
         for row in conn.execute(query):
             rows[row.client_id].append((row.timestamp, row.data_category, row.raw))
-    return Prefetched(dict(rows), book, until)
+    return Prefetched(frozenset(ids), dict(rows), book, until)

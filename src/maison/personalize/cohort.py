@@ -158,13 +158,46 @@ def product_signals(conn: Connection, cohort: Cohort, product: Product, *, at: d
     }
 
 
+class SharedReads:
+    """What a job composing many L3 digests reads about cohorts once, not once per client.
+
+    Each segment's members' events are read once (`gateway.prefetch`; again after any new consent
+    entry) and the policy is applied to them at each client's own instant, as `gateway.read`
+    would; all clients' buyers per product (an aggregate) are computed once per instant.
+    """
+
+    def __init__(self, conn: Connection, *, until: datetime) -> None:
+        self.conn, self.until = conn, until
+        self._members: dict[tuple[Any, ...], gateway.Prefetched] = {}
+        self._buyers: dict[datetime, tuple[dict[str, int], int]] = {}
+
+    def member_rows(self, cohort: Cohort, *, at: datetime) -> dict[str, list[dict[str, Any]]]:
+        key = (cohort.model_version, cohort.segment_id, segment_marks.consent_mark(self.conn))
+        found = self._members.get(key)
+        if found is None or not found.clients.issuperset(cohort.members):
+            found = self._members[key] = gateway.prefetch(
+                self.conn, (*cohort.members, cohort.client_id), until=self.until, categories=MEMBERS.categories)
+        return found.read(MEMBERS, cohort.members, at=at)
+
+    def distinct_buyers(self, at: datetime) -> tuple[dict[str, int], int]:
+        found = self._buyers.get(at)
+        if found is None:
+            found = self._buyers[at] = aggregates.distinct_buyers(self.conn, before=at)
+        return found
+
+
 def cohort_product_affinity(conn: Connection, cohort: Cohort, *, at: datetime,
-                            min_buyers: int = signals.MIN_BUYERS) -> dict[str, signals.Affinity]:
+                            min_buyers: int = signals.MIN_BUYERS,
+                            shared: SharedReads | None = None) -> dict[str, signals.Affinity]:
     """Per product bought by at least `min_buyers` members before `at`: how many, and the lift of the
     cohort's share of buyers over all clients' (a lift of 3 = bought three times as often)."""
-    rows = gateway.read(conn, MEMBERS, cohort.members, at=at)
+    if shared is not None and at <= shared.until:
+        rows = shared.member_rows(cohort, at=at)
+        all_buyers, all_count = shared.distinct_buyers(at)
+    else:
+        rows = gateway.read(conn, MEMBERS, cohort.members, at=at)
+        all_buyers, all_count = aggregates.distinct_buyers(conn, before=at)
     member_buyers, member_count = signals.buyers(r for found in rows.values() for r in found)
-    all_buyers, all_count = aggregates.distinct_buyers(conn, before=at)
     return signals.affinities(member_buyers, member_count, all_buyers, all_count, min_buyers=min_buyers)
 
 

@@ -45,9 +45,10 @@ def vocabulary() -> Vocabulary:
 def load(
     conn: Connection, client_id: str, *, at: datetime, allowed: frozenset[str], history: ClientHistory | None,
     products: Sequence[Product], pages: Sequence[ContentPage], vocab: Vocabulary | None = None,
-    ledger: Sequence[LedgerEntry] | None = None,
+    ledger: Sequence[LedgerEntry] | None = None, shared: cohorts.SharedReads | None = None,
 ) -> IdentityInputs:
-    """`ledger`: the client's consent entries when the caller already read them."""
+    """`ledger`: the client's consent entries when the caller already read them; `shared`: a job's
+    cohort reads (`cohort.SharedReads`)."""
     vocab = vocab or vocabulary()
     recorded = frozenset(derived.collections(conn, client_id, at=at - timedelta(microseconds=1)))
     if history is None:
@@ -58,7 +59,7 @@ def load(
     spans = months(joined, at, history.zone) if TASTE_TRAJECTORY in allowed else []
     start = spans[0].start - WINDOW if spans else at
     sales = SalesTimeline(aggregates.sales(conn, start=start, end=at) if spans else [], products)
-    cohort = _cohort(conn, client_id, at=at) if SIMILAR in allowed else None
+    cohort = _cohort(conn, client_id, at=at, shared=shared) if SIMILAR in allowed else None
     return derive(history, joined=joined, allowed=allowed, products=products, pages=pages, sales=sales,
                   vocabulary=vocab, recorded=recorded, cohort=cohort)
 
@@ -70,12 +71,14 @@ def _joined(ledger: Sequence[LedgerEntry], history: ClientHistory) -> datetime:
     return min(stamps) if stamps else history.at
 
 
-def _cohort(conn: Connection, client_id: str, *, at: datetime) -> CohortAffinity | None:
+def _cohort(
+    conn: Connection, client_id: str, *, at: datetime, shared: cohorts.SharedReads | None = None
+) -> CohortAffinity | None:
     """The client's cohort (`personalize.cohort`) and what it buys more than clients overall."""
     found = cohorts.cohort_of(conn, client_id, at=at)
     if found is None:
         return None
-    affinity = cohorts.cohort_product_affinity(conn, found, at=at)
+    affinity = cohorts.cohort_product_affinity(conn, found, at=at, shared=shared)
     return CohortAffinity(len(found.members), {pid: (a.members_bought, a.lift) for pid, a in affinity.items()},
                           tuple(found.data_categories))
 

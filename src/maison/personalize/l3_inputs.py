@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from maison.catalog import catalogue
 from maison.catalog.entities import ContentPage, Product
 from maison.personalize.collection_access import Access, unlocked
 from maison.personalize.history import ClientHistory
@@ -49,7 +50,7 @@ def derive(
 
     `recorded` are collections granted before; the trajectory may open more now.
     """
-    by_id = {p.product_id: p for p in products}
+    by_id = catalogue.by_id(products)
     months: tuple[MonthSummary, ...] = ()
     opened: tuple[Access, ...] = ()
     if TASTE_TRAJECTORY in allowed:

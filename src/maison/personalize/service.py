@@ -121,7 +121,7 @@ def compose_digest(
 
 def _compose(
     conn: Connection, client_id: str, monday: date, *, week: int, policy: SendTimePolicy, shop: ShopView,
-    reads: ClientReads, send: SendTime | None = None,
+    reads: ClientReads, send: SendTime | None = None, shared: cohorts.SharedReads | None = None,
 ) -> Composed:
     send = send or send_time(conn, client_id, monday, policy=policy, shop=shop, reads=reads)
     at = send.send_at
@@ -154,7 +154,7 @@ def _compose(
     if state.level == "L3":
         rest = get_settings().personalize.pick_rest_weeks
         identity = l3.load(conn, client_id, at=at, allowed=allowed, history=inputs.history, products=inputs.products,
-                           pages=inputs.content_pages, ledger=reads.entries(client_id))
+                           pages=inputs.content_pages, ledger=reads.entries(client_id), shared=shared)
         inputs = replace(inputs, identity=identity, sent_picks=sent_picks(conn, client_id, at=at, weeks=rest),
                          pick_rest_weeks=rest)
     return compose(inputs), send, inputs
@@ -222,12 +222,13 @@ def keep(conn: Connection, client_id: str, composed: Composed) -> None:
 
 
 def compose_for_job(
-    conn: Connection, client_id: str, monday: date, *, shop: ShopView, reads: ClientReads, send: SendTime
+    conn: Connection, client_id: str, monday: date, *, shop: ShopView, reads: ClientReads, send: SendTime,
+    shared: cohorts.SharedReads,
 ) -> Composed:
-    """What `produce` composes, without recording it: the weekly job records a chunk at once, and
-    it has found the week's `send` time (`send_time`) already."""
+    """What `produce` composes, without recording it: the weekly job records a chunk at once, it
+    has found the week's `send` time (`send_time`) already, and it reads cohorts once (`shared`)."""
     return _compose(conn, client_id, monday, week=monday.isocalendar()[1], policy=POLICY, shop=shop, reads=reads,
-                    send=send)
+                    send=send, shared=shared)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,13 +14,14 @@ never one client's data, and it lives no longer than the job (the catalogue's st
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
 from maison.analytics import aggregates
 from maison.analytics.entities import OpenTimes, Rating
 from maison.catalog import service as catalog
+from maison.catalog.catalogue import Catalogue
 from maison.catalog.entities import ContentPage, Product
 from maison.personalize.send_time import Prior, SendTimePolicy, clientele_prior, prior
 from maison.personalize.top_sellers import RECENT, WINDOW, Shelves, Signals
@@ -41,7 +42,7 @@ class ShopView:
 
     def products(self) -> Sequence[Product]:
         if self._products is None:
-            self._products = catalog.list_products(self.conn)
+            self._products = Catalogue(catalog.list_products(self.conn))
         return self._products
 
     def content_pages(self) -> Sequence[ContentPage]:
@@ -100,7 +101,13 @@ class ShopView:
 
 
 def market_signals(conn: Connection, *, at: datetime) -> dict[str, Signals]:
-    """Shop-wide sales, views, saves and ratings per product as of `at` (aggregates only)."""
+    """Shop-wide sales, views, saves and ratings per product as of `at` (aggregates only).
+
+    The windows are elapsed time (30 x 24 h before the instant), so the arithmetic is done in
+    UTC: on a zone-aware instant Python subtracts wall-clock days, and across a DST change the
+    window of a client in New York was an hour shorter than the same instant's in London.
+    """
+    at = at.astimezone(UTC)
     start = at - WINDOW
     sold = aggregates.sales(conn, start=start, end=at)
     return _signals(

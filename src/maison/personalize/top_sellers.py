@@ -73,9 +73,9 @@ def top_sellers(
     exclude: frozenset[str] = frozenset(),
 ) -> list[Product]:
     """The category's top `n` recommendable products by units in the window (see module doc)."""
-    eligible = [
+    eligible = [  # the cheap tests first: most of a catalogue sold nothing in the window
         p for p in products
-        if p.category == category and recommendable(p) and p.product_id not in exclude and _of(signals, p).units > 0
+        if p.category == category and _of(signals, p).units > 0 and p.product_id not in exclude and recommendable(p)
     ]
     return rank(eligible, signals)[:n]
 

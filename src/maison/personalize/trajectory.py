@@ -34,6 +34,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from maison.analytics.entities import Sale
+from maison.catalog import catalogue
 from maison.catalog.entities import Product
 from maison.personalize.history import ClientHistory, Moment
 from maison.personalize.top_sellers import WINDOW, Signals, top_sellers
@@ -100,8 +101,11 @@ class SalesTimeline:
     def top_sellers_at(self, category: str, at: datetime) -> frozenset[str]:
         key = (category, at)
         if key not in self._cache:
-            signals = {pid: Signals(units=n) for pid, n in self.units(at - WINDOW, at).items()}
-            self._cache[key] = frozenset(p.product_id for p in top_sellers(self._products, signals, category=category))
+            units = self.units(at - WINDOW, at)
+            signals = {pid: Signals(units=n) for pid, n in units.items()}
+            by_id = catalogue.by_id(self._products)
+            sold = [by_id[pid] for pid in units if pid in by_id]  # a top seller sold in the window
+            self._cache[key] = frozenset(p.product_id for p in top_sellers(sold, signals, category=category))
         return self._cache[key]
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, func, select
 from maison.core.db import make_engine, reading
 from maison.core.schema import clients as clients_table
 from maison.core.schema import decisions
+from maison.personalize import cohort as cohorts
 from maison.personalize import repository as repo
 from maison.personalize import service
 from maison.personalize.reads import SEND_TIME, ClientReads
@@ -70,6 +71,7 @@ def run_week(
     with reading(engine) as conn:
         ids = list(client_ids) if client_ids is not None else _all_clients(conn)
         shop = ShopView(conn)
+        shared = cohorts.SharedReads(conn, until=until)
         sends = {}
         for part in _chunks(ids, chunk):  # first pass: every client's send instant
             reads = ClientReads(conn, part, until=until, readers=SEND_TIME)
@@ -83,8 +85,10 @@ def run_week(
             already += sum(1 for c in part if c in recorded)
             not_due += sum(1 for c in part if c not in recorded and sends[c].send_at > now)
             reads = ClientReads(conn, due, until=until)
-            composed = [(c, service.compose_for_job(conn, c, monday, shop=shop, reads=reads, send=sends[c]))
-                        for c in due]
+            composed = [
+                (c, service.compose_for_job(conn, c, monday, shop=shop, reads=reads, send=sends[c], shared=shared))
+                for c in due
+            ]
             conn.commit()
             with engine.begin() as write:
                 for client, found in composed:

@@ -49,7 +49,9 @@ def store(engine: Engine, messages: Iterable[dict[str, Any]]) -> None:
 
 
 def per_instant(engine: Engine, t: datetime, *, window: timedelta, recent: timedelta) -> MarketFigures:
-    """The figures as `personalize.service.market_signals` reads them, one instant at a time."""
+    """The figures as `personalize.shop.market_signals` reads them, one instant at a time (windows in
+    elapsed time: the instant in UTC)."""
+    t = t.astimezone(UTC)
     with engine.connect() as conn:
         sold = aggregates.sales(conn, start=t - window, end=t)
         return MarketFigures(
@@ -229,3 +231,29 @@ def test_any_small_shop_matches_the_aggregates(
         conn.execute(delete(events))
     store(engine, from_specs(specs))
     assert_matches(engine, [T0 + h * HOUR for h in hours], window=window_hours * HOUR, recent=recent_hours * HOUR)
+
+
+def test_windows_are_elapsed_time_for_an_instant_in_a_zone_whose_clocks_just_changed(engine: Engine) -> None:
+    """20:15 in New York two days after the clocks went forward: the window is the last 30 x 24 h.
+
+    Subtracting 30 days from a zone-aware instant gives the same wall time a month earlier, an hour
+    later in elapsed time; a view in that hour belongs to the window, and so to the figures."""
+    from zoneinfo import ZoneInfo
+
+    from maison.personalize.shop import market_signals
+
+    t = datetime(2026, 3, 10, 20, 15, tzinfo=ZoneInfo("America/New_York"))
+    utc = t.astimezone(UTC)
+    early = utc - WINDOW + timedelta(minutes=30)  # in the last 720 h, before 20:15 New York time 30 days earlier
+    store(engine, [
+        track("Product Viewed", early, "c1", "v1", product_id="p1"),
+        track("Product Added to Wishlist", early, "c1", "w1", product_id="p1"),
+        track("Order Completed", utc - RECENT + timedelta(minutes=30), "c2", "o1", order_id="o1",
+              products=[{"product_id": "p1", "quantity": 2}]),
+    ])
+    with engine.connect() as conn:
+        swept = market_at(conn, [t], window=WINDOW, recent=RECENT)[t]
+        signals = market_signals(conn, at=t)["p1"]
+    assert (swept.viewers, swept.wishlist_adds, swept.units_recent) == ({"p1": 1}, {"p1": 1}, {"p1": 2})
+    assert (signals.viewers, signals.wishlist_adds, signals.units_recent) == (1, 1, 2)
+    assert swept == per_instant(engine, t, window=WINDOW, recent=RECENT)

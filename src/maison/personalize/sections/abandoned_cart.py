@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from maison.catalog import catalogue
 from maison.catalog.entities import ContentPage, Product
 from maison.personalize.entities import Link, Section
 from maison.personalize.history import (
@@ -99,7 +100,7 @@ def _size(props: Mapping[str, Any]) -> str | None:
 
 def abandoned(history: ClientHistory, products: Sequence[Product]) -> list[AbandonedCart]:
     """Checkouts with no order within 48 hours that are fully past those 48 hours at `history.at`."""
-    by_id = {p.product_id: p for p in products}
+    by_id = catalogue.by_id(products)
     orders = [m.at for m in history.named(ORDER_COMPLETED)]
     carts = []
     for checkout in history.named(CHECKOUT_STARTED):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from maison.catalog import catalogue
 from maison.catalog.entities import Product
 from maison.personalize.entities import Section
 from maison.personalize.history import LIST_VIEWED, PRODUCT_VIEWED, ClientHistory, Moment
@@ -54,7 +55,7 @@ def _placed(m: Moment, by_id: dict[str, Product]) -> tuple[str, str | None] | No
 
 def new_categories(history: ClientHistory, products: Sequence[Product], declared: Sequence[str]) -> list[CategoryVisit]:
     """Undeclared categories browsed in sequence, the most recent visit of each, latest first."""
-    by_id = {p.product_id: p for p in products}
+    by_id = catalogue.by_id(products)
     browsing = [m for m in history.since(history.at - LOOKBACK).named(PRODUCT_VIEWED, LIST_VIEWED)
                 if m.data_category == BROWSING]
     found: dict[str, CategoryVisit] = {}

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from maison.catalog import catalogue
 from maison.catalog.entities import Product
 from maison.personalize.entities import Section
 from maison.personalize.history import PRODUCT_VIEWED, WISHLIST_ADDED, ClientHistory, Moment
@@ -60,7 +61,7 @@ class Consideration:
 
 def considered(history: ClientHistory, products: Sequence[Product]) -> list[Consideration]:
     """Offerable products the client is considering, strongest first (saves, days, dwell, recency)."""
-    by_id = {p.product_id: p for p in products}
+    by_id = catalogue.by_id(products)
     touched: dict[str, list[Moment]] = defaultdict(list)
     for m in history.since(history.at - LOOKBACK).named(PRODUCT_VIEWED, WISHLIST_ADDED):
         if m.data_category == BROWSING and m.product_id in by_id:

@@ -26,9 +26,9 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from maison.catalog import catalogue
 from maison.catalog.entities import ContentPage, Product
 from maison.personalize.entities import Section
 from maison.personalize.history import ClientHistory, Moment
@@ -68,18 +68,17 @@ def facets(product: Product) -> set[str]:
 
 
 def rarity(products: Sequence[Product]) -> dict[str, float]:
-    """Inverse document frequency of each facet stem over the catalogue."""
-    return dict(_rarity(tuple(products)))
+    """Inverse document frequency of each facet stem over the catalogue (read-only; once per `Catalogue`)."""
+    return catalogue.derived(products, "facet_rarity", lambda: _rarity(products))
 
 
-@lru_cache(maxsize=4)  # the same catalogue serves every client of a run
-def _rarity(products: tuple[Product, ...]) -> tuple[tuple[str, float], ...]:
+def _rarity(products: Sequence[Product]) -> dict[str, float]:
     counts: dict[str, int] = defaultdict(int)
     for p in products:
         for stem in facets(p):
             counts[stem] += 1
     n = len(products)
-    return tuple((stem, math.log(n / c)) for stem, c in counts.items())
+    return {stem: math.log(n / c) for stem, c in counts.items()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,11 +27,12 @@ is the maison's `Vocabulary`: nothing here names a tag, a category or a product.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from maison.catalog import catalogue
 from maison.catalog.entities import Product
 from maison.personalize.entities import Item, Reason, Section
 from maison.personalize.history import ClientHistory, Moment
@@ -91,7 +92,7 @@ def _context(inputs: DigestInputs) -> Context | None:
     pool = tuple(p for p in inputs.products if p.product_id not in held
                  and _offerable(p, at=at, bought=bought, open_to=identity.collections))
     views = history.product_views()
-    by_id = {p.product_id: p for p in inputs.products}
+    by_id = catalogue.by_id(inputs.products)
     viewed = frozenset(str(v.product_id) for v in views)
     categories = frozenset(by_id[pid].category for pid in viewed if pid in by_id)
     return Context(at, inputs.allowed, history, identity, pool, viewed, categories, by_id)
@@ -121,7 +122,8 @@ def trajectory_picks(context: Context, pool: Sequence[Product]) -> list[Item]:
         candidates = [p for p in pool if tag in p.tags and p.product_id not in context.viewed | taken]
         if not candidates:
             continue
-        best = max(candidates, key=lambda p: (_fit(p, latest, context), p.product_id))
+        fit = _fit(latest, context)
+        best = max(candidates, key=lambda p: (fit(p), p.product_id))
         text = (
             f"An exploratory pick: you have not looked at this piece yet. It rests on your taste trajectory: "
             f"the share of your views on {tag} pieces rose from {_pct(before)} in month {first.month.index} to "
@@ -207,7 +209,8 @@ def beyond_wardrobe(context: Context, pool: Sequence[Product]) -> list[Item]:
     favoured = _favoured(latest, context)
     lifestyle = context.identity.vocabulary.lifestyle_categories
     candidates = [p for p in pool if p.category in lifestyle and _provenance(p) and set(p.tags) & set(favoured)]
-    candidates.sort(key=lambda p: (-_fit(p, latest, context) - len(_provenance(p)) * 0.1, p.product_id))
+    fit = _fit(latest, context)
+    candidates.sort(key=lambda p: (-fit(p) - len(_provenance(p)) * 0.1, p.product_id))
     found: list[Item] = []
     for product in _spread(candidates, WARDROBE_PICKS):
         tags = [t for t in favoured if t in product.tags]
@@ -296,12 +299,16 @@ def _favoured(latest: MonthSummary, context: Context) -> list[str]:
     return sorted(tags, key=lambda t: (-latest.tag_shares[t], t))
 
 
-def _fit(product: Product, latest: MonthSummary, context: Context) -> float:
+def _fit(latest: MonthSummary, context: Context) -> Callable[[Product], float]:
     """How well a piece sits with her latest month: its category's share of her views, the aesthetic
-    tags she favours that it carries, and newness."""
+    tags she favours that it carries, and newness (what she favours worked out once per ranking)."""
     favoured = set(_favoured(latest, context))
-    return (latest.category_shares.get(product.category, 0.0) + 0.25 * len(favoured & set(product.tags))
-            + (0.1 if is_new_arrival(product, context.at) else 0.0))
+
+    def fit(product: Product) -> float:
+        return (latest.category_shares.get(product.category, 0.0) + 0.25 * len(favoured & set(product.tags))
+                + (0.1 if is_new_arrival(product, context.at) else 0.0))
+
+    return fit
 
 
 def _recent(history: ClientHistory, tag: str, context: Context) -> list[Moment]:

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from maison.catalog import catalogue
 from maison.catalog.entities import Product
 from maison.personalize.entities import Section
 from maison.personalize.history import ClientHistory, Moment
@@ -40,11 +41,17 @@ def words(text: str) -> list[str]:
 def matching_tags(query: str, products: Sequence[Product]) -> list[str]:
     """Catalogue tags whose words all appear, in order and together, in the query; longest only."""
     said = " " + " ".join(words(query)) + " "
-    found = sorted({t for p in products for t in p.tags if words(t) and f" {' '.join(words(t))} " in said})
+    found = sorted(t for t, spelled in _tag_words(products).items() if f" {spelled} " in said)
     if not found:
         return []
     longest = max(len(words(t)) for t in found)
     return [t for t in found if len(words(t)) == longest]
+
+
+def _tag_words(products: Sequence[Product]) -> dict[str, str]:
+    """Every catalogue tag with words, and its words joined by single spaces (once per `Catalogue`)."""
+    return catalogue.derived(products, "tag_words", lambda: {
+        t: " ".join(words(t)) for p in products for t in p.tags if words(t)})
 
 
 def latest_search(history: ClientHistory) -> Moment | None:
@@ -55,7 +62,7 @@ def latest_search(history: ClientHistory) -> Moment | None:
 def coordinates(anchor: Product | None, tags: Sequence[str], products: Sequence[Product],
                 signals: Mapping[str, Signals], history: ClientHistory) -> list[Product]:
     """Offerable pieces carrying a matching tag: the anchor's stylist pairings, else the best sellers."""
-    by_id = {p.product_id: p for p in products}
+    by_id = catalogue.by_id(products)
     if anchor is not None:
         pool = [by_id[pid] for pid in anchor.pairs_with if pid in by_id]
     else:
