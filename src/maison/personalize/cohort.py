@@ -99,11 +99,11 @@ class Cohort:
                 "data_categories": list(self.data_categories)}
 
 
-def cohort_of(conn: Connection, client_id: str, *, at: datetime) -> Cohort | None:
+def cohort_of(conn: Connection, client_id: str, *, at: datetime, shared: SharedReads | None = None) -> Cohort | None:
     """The client's cohort as of `at`, or None when consent, data or numbers do not allow one."""
     if not may(consent.state(conn, client_id, at), SIGNALS, Use.PERSONALIZE):
         return None
-    model = segments.model_as_of(conn, at=at)
+    model = shared.model_as_of(at) if shared is not None else segments.model_as_of(conn, at=at)
     if model is None:
         return None
     placed = segments.place(conn, model, client_id, at=at)
@@ -170,6 +170,7 @@ class SharedReads:
         self.conn, self.until = conn, until
         self._members: dict[tuple[Any, ...], gateway.Prefetched] = {}
         self._buyers: dict[datetime, tuple[dict[str, int], int]] = {}
+        self._models: dict[datetime, segments.SegmentModel | None] = {}
 
     def member_rows(self, cohort: Cohort, *, at: datetime) -> dict[str, list[dict[str, Any]]]:
         key = (cohort.model_version, cohort.segment_id, segment_marks.consent_mark(self.conn))
@@ -178,6 +179,12 @@ class SharedReads:
             found = self._members[key] = gateway.prefetch(
                 self.conn, (*cohort.members, cohort.client_id), until=self.until, categories=MEMBERS.categories)
         return found.read(MEMBERS, cohort.members, at=at)
+
+    def model_as_of(self, at: datetime) -> segments.SegmentModel | None:
+        """`segments.model_as_of`, asked once per instant: its freshness check counts the events."""
+        if at not in self._models:
+            self._models[at] = segments.model_as_of(self.conn, at=at)
+        return self._models[at]
 
     def distinct_buyers(self, at: datetime) -> tuple[dict[str, int], int]:
         found = self._buyers.get(at)

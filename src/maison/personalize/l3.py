@@ -75,7 +75,7 @@ def _cohort(
     conn: Connection, client_id: str, *, at: datetime, shared: cohorts.SharedReads | None = None
 ) -> CohortAffinity | None:
     """The client's cohort (`personalize.cohort`) and what it buys more than clients overall."""
-    found = cohorts.cohort_of(conn, client_id, at=at)
+    found = cohorts.cohort_of(conn, client_id, at=at, shared=shared)
     if found is None:
         return None
     affinity = cohorts.cohort_product_affinity(conn, found, at=at, shared=shared)

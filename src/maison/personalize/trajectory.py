@@ -102,9 +102,10 @@ class SalesTimeline:
         key = (category, at)
         if key not in self._cache:
             units = self.units(at - WINDOW, at)
-            signals = {pid: Signals(units=n) for pid, n in units.items()}
             by_id = catalogue.by_id(self._products)
-            sold = [by_id[pid] for pid in units if pid in by_id]  # a top seller sold in the window
+            # a top seller sold in the window: rank only what sold, in the category
+            sold = [by_id[pid] for pid in units if pid in by_id and by_id[pid].category == category]
+            signals = {p.product_id: Signals(units=units[p.product_id]) for p in sold}
             self._cache[key] = frozenset(p.product_id for p in top_sellers(sold, signals, category=category))
         return self._cache[key]
 
