@@ -24,6 +24,17 @@ def send(engine, *messages):  # type: ignore[no-untyped-def]
                limits=IngestSettings(), suppression_key=b"k")
 
 
+def u1_declares_then_views() -> tuple[dict, ...]:  # type: ignore[type-arg]
+    """u1 at L1 with browsing collected, declares Knitwear (`decl`), then views a product (`view`)."""
+    return (
+        consent_message(at="2026-01-05T10:00:00+00:00", level="L1", extra=("browsing_behaviour",), userId="u1"),
+        {"type": "identify", "userId": "u1", "messageId": "decl", "timestamp": "2026-01-05T10:01:00Z",
+         "traits": {"declared_categories": ["Knitwear"]}},
+        {"type": "track", "event": "Product Viewed", "userId": "u1", "messageId": "view",
+         "timestamp": "2026-01-06T10:00:00Z", "properties": {"product_id": "P"}},
+    )
+
+
 def read(engine, at: str) -> list[str]:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
         client = find_client(conn, "u1")
@@ -32,12 +43,7 @@ def read(engine, at: str) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_withdrawing_changes_what_readers_receive_not_just_labels(engine):  # type: ignore[no-untyped-def]
-    send(engine,
-         consent_message(at="2026-01-05T10:00:00+00:00", level="L1", extra=("browsing_behaviour",), userId="u1"),
-         {"type": "identify", "userId": "u1", "messageId": "decl", "timestamp": "2026-01-05T10:01:00Z",
-          "traits": {"declared_categories": ["Knitwear"]}},
-         {"type": "track", "event": "Product Viewed", "userId": "u1", "messageId": "view",
-          "timestamp": "2026-01-06T10:00:00Z", "properties": {"product_id": "P"}})
+    send(engine, *u1_declares_then_views())
     assert read(engine, "2026-01-10T00:00:00+00:00") == ["decl"]  # collected, but L1 does not use browsing
     send(engine, consent_message(at="2026-01-11T10:00:00+00:00", level="L2", userId="u1"))
     assert read(engine, "2026-01-12T00:00:00+00:00") == ["decl", "view"]
@@ -50,11 +56,7 @@ def test_a_ledger_the_caller_already_read_gives_the_same_rows_and_the_policy_sti
     from maison.consent import service as consent
 
     send(engine,
-         consent_message(at="2026-01-05T10:00:00+00:00", level="L1", extra=("browsing_behaviour",), userId="u1"),
-         {"type": "identify", "userId": "u1", "messageId": "decl", "timestamp": "2026-01-05T10:01:00Z",
-          "traits": {"declared_categories": ["Knitwear"]}},
-         {"type": "track", "event": "Product Viewed", "userId": "u1", "messageId": "view",
-          "timestamp": "2026-01-06T10:00:00Z", "properties": {"product_id": "P"}},
+         *u1_declares_then_views(),
          consent_message(at="2026-01-11T10:00:00+00:00", level="L2", userId="u1"))
     with engine.connect() as conn:
         client = find_client(conn, "u1")
@@ -71,11 +73,7 @@ def test_a_ledger_the_caller_already_read_gives_the_same_rows_and_the_policy_sti
 def test_events_read_once_for_a_job_answer_as_the_gateway_at_every_earlier_instant(engine):  # type: ignore[no-untyped-def]
     """A week's job reads a chunk of clients once and asks at each client's own instant."""
     send(engine,
-         consent_message(at="2026-01-05T10:00:00+00:00", level="L1", extra=("browsing_behaviour",), userId="u1"),
-         {"type": "identify", "userId": "u1", "messageId": "decl", "timestamp": "2026-01-05T10:01:00Z",
-          "traits": {"declared_categories": ["Knitwear"]}},
-         {"type": "track", "event": "Product Viewed", "userId": "u1", "messageId": "view",
-          "timestamp": "2026-01-06T10:00:00Z", "properties": {"product_id": "P"}},
+         *u1_declares_then_views(),
          {"type": "track", "event": "Product Viewed", "userId": "u1", "messageId": "view-2",
           "timestamp": "2026-01-12T09:00:00Z", "properties": {"product_id": "Q"}},
          consent_message(at="2026-01-11T10:00:00+00:00", level="L2", userId="u1"),
