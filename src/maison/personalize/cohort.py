@@ -181,7 +181,7 @@ class SharedReads:
         return found.read(MEMBERS, cohort.members, at=at)
 
     def model_as_of(self, at: datetime) -> segments.SegmentModel | None:
-        """`segments.model_as_of`, asked once per instant: its freshness check counts the events."""
+        """`segments.model_as_of`, asked once per instant: its freshness check counts the stored events."""
         if at not in self._models:
             self._models[at] = segments.model_as_of(self.conn, at=at)
         return self._models[at]
