@@ -80,7 +80,7 @@ def _cohort(
         return None
     affinity = cohorts.cohort_product_affinity(conn, found, at=at, shared=shared)
     return CohortAffinity(len(found.members), {pid: (a.members_bought, a.lift) for pid, a in affinity.items()},
-                          tuple(found.data_categories))
+                          tuple(found.data_categories), found)
 
 
 def remember(

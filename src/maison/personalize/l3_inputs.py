@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from maison.catalog import catalogue
 from maison.catalog.entities import ContentPage, Product
@@ -16,6 +17,9 @@ from maison.personalize.collection_access import Access, unlocked
 from maison.personalize.history import ClientHistory
 from maison.personalize.trajectory import MonthSummary, SalesTimeline, trajectory
 from maison.personalize.values import InferredValue, infer
+
+if TYPE_CHECKING:
+    from maison.personalize.cohort import Cohort
 from maison.personalize.vocabulary import Vocabulary
 
 TASTE_TRAJECTORY, VALUES = "taste_trajectory", "values_inference"
@@ -29,6 +33,7 @@ class CohortAffinity:
     size: int
     affinity: Mapping[str, tuple[int, float]] = field(default_factory=dict, hash=False)  # id -> (buyers, lift)
     data_categories: tuple[str, ...] = ("similar_customer_signals",)  # what placed the client in it
+    placement: Cohort | None = field(default=None, compare=False, hash=False, repr=False)  # kept for the record
 
 
 @dataclass(frozen=True, slots=True)

@@ -217,8 +217,12 @@ def keep(conn: Connection, client_id: str, composed: Composed) -> None:
     record(conn, client_id, digest, send)
     if inputs is not None and inputs.identity is not None:
         l3.remember(conn, client_id, inputs.identity, at=digest.send_at, allowed=inputs.allowed)
-        if inputs.identity.cohort is not None:  # the digest used a cohort: keep it as the client's data
-            remember_cohort(conn, client_id, at=digest.send_at)
+        cohort = inputs.identity.cohort
+        if cohort is not None:  # the digest used a cohort: keep it as the client's data
+            if cohort.placement is not None:
+                cohorts.remember(conn, cohort.placement)
+            else:
+                remember_cohort(conn, client_id, at=digest.send_at)
 
 
 def compose_for_job(
