@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -35,19 +36,40 @@ def sales(conn: Connection, *, start: datetime, end: datetime) -> list[Sale]:
     An order sent twice under two messageIds is one order (by `order_id`); a line without a
     positive whole quantity counts as one unit, as the profile's purchase history reads it.
     """
-    rows = conn.execute(
+    return first_of_each_order(order_rows(conn, start=start, end=end))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    """One stored `Order Completed`: when, which order (order_id, else message_id), its line items."""
+
+    at: datetime
+    order: str
+    sales: tuple[Sale, ...]
+
+
+def order_rows(conn: Connection, *, start: datetime | None = None, end: datetime) -> list[OrderRow]:
+    """Every `Order Completed` in `[start, end)`, in (timestamp, id) order, line items parsed."""
+    query = (
         select(events.c.order_id, events.c.message_id, events.c.timestamp, events.c.product_id, events.c.raw)
-        .where(events.c.event == ORDER_COMPLETED, events.c.timestamp >= start, events.c.timestamp < end)
+        .where(events.c.event == ORDER_COMPLETED, events.c.timestamp < end)
         .order_by(events.c.timestamp, events.c.id)
     )
+    if start is not None:
+        query = query.where(events.c.timestamp >= start)
+    return [OrderRow(row.timestamp, row.order_id or row.message_id,
+                     tuple(line_items(row.raw, row.product_id, row.timestamp))) for row in conn.execute(query)]
+
+
+def first_of_each_order(rows: Iterable[OrderRow]) -> list[Sale]:
+    """The line items of each order's first row among `rows` (an order sent twice counts once)."""
     seen: set[str] = set()
     found: list[Sale] = []
     for row in rows:
-        order = row.order_id or row.message_id
-        if order in seen:
+        if row.order in seen:
             continue
-        seen.add(order)
-        found.extend(line_items(row.raw, row.product_id, row.timestamp))
+        seen.add(row.order)
+        found.extend(row.sales)
     return found
 
 

@@ -25,6 +25,7 @@ counts, means, a verdict or a lift over at least 20 members (`cohort_signals`).
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from maison.analytics import aggregates
+from maison.analytics.entities import Sale
 from maison.catalog.entities import Product
 from maison.consent import gateway
 from maison.consent import service as consent
@@ -159,7 +161,7 @@ def product_signals(conn: Connection, cohort: Cohort, product: Product, *, at: d
 
 
 class SharedReads:
-    """What a job composing many L3 digests reads about cohorts once, not once per client.
+    """What a job composing many L3 digests reads once, not once per client: cohorts and the shop's sales.
 
     Each segment's members' events are read once (`gateway.prefetch`; again after any new consent
     entry) and the policy is applied to them at each client's own instant, as `gateway.read`
@@ -171,6 +173,8 @@ class SharedReads:
         self._members: dict[tuple[Any, ...], gateway.Prefetched] = {}
         self._buyers: dict[datetime, tuple[dict[str, int], int]] = {}
         self._models: dict[datetime, segments.SegmentModel | None] = {}
+        self._orders: list[aggregates.OrderRow] | None = None
+        self._order_times: list[datetime] = []
 
     def member_rows(self, cohort: Cohort, *, at: datetime) -> dict[str, list[dict[str, Any]]]:
         key = (cohort.model_version, cohort.segment_id, segment_marks.consent_mark(self.conn))
@@ -179,6 +183,15 @@ class SharedReads:
             found = self._members[key] = gateway.prefetch(
                 self.conn, (*cohort.members, cohort.client_id), until=self.until, categories=MEMBERS.categories)
         return found.read(MEMBERS, cohort.members, at=at)
+
+    def sales(self, start: datetime, end: datetime) -> list[Sale]:
+        """`aggregates.sales(conn, start=start, end=end)` for `end` up to the job's horizon, from one
+        read of every order before it (each L3 digest reads months of the shop's sales)."""
+        if self._orders is None:
+            self._orders = aggregates.order_rows(self.conn, end=self.until)
+            self._order_times = [row.at for row in self._orders]
+        rows = self._orders[bisect_left(self._order_times, start) : bisect_left(self._order_times, end)]
+        return aggregates.first_of_each_order(rows)
 
     def model_as_of(self, at: datetime) -> segments.SegmentModel | None:
         """`segments.model_as_of`, asked once per instant: its freshness check counts the stored events."""

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 
 from maison.analytics import aggregates
+from maison.analytics.entities import Sale
 from maison.catalog.entities import ContentPage, Product
 from maison.consent import repository as consent_repo
 from maison.consent.entities import LedgerEntry
@@ -58,7 +59,14 @@ def load(
     joined = _joined(ledger, history)
     spans = months(joined, at, history.zone) if TASTE_TRAJECTORY in allowed else []
     start = spans[0].start - WINDOW if spans else at
-    sales = SalesTimeline(aggregates.sales(conn, start=start, end=at) if spans else [], products)
+    sold: list[Sale]
+    if not spans:
+        sold = []
+    elif shared is not None and at <= shared.until:
+        sold = shared.sales(start, at)
+    else:
+        sold = aggregates.sales(conn, start=start, end=at)
+    sales = SalesTimeline(sold, products)
     cohort = _cohort(conn, client_id, at=at, shared=shared) if SIMILAR in allowed else None
     return derive(history, joined=joined, allowed=allowed, products=products, pages=pages, sales=sales,
                   vocabulary=vocab, recorded=recorded, cohort=cohort)

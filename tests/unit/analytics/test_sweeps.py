@@ -257,3 +257,25 @@ def test_windows_are_elapsed_time_for_an_instant_in_a_zone_whose_clocks_just_cha
     assert (swept.viewers, swept.wishlist_adds, swept.units_recent) == ({"p1": 1}, {"p1": 1}, {"p1": 2})
     assert (signals.viewers, signals.wishlist_adds, signals.units_recent) == (1, 1, 2)
     assert swept == per_instant(engine, t, window=WINDOW, recent=RECENT)
+
+
+def test_a_jobs_one_read_of_the_orders_gives_each_window_the_sales_the_aggregate_gives(engine: Engine) -> None:
+    """`cohort.SharedReads.sales` (the weekly job's L3 digests) reads every order once and answers
+    any window as `aggregates.sales`: each order once, from its first row in the window."""
+    from maison.personalize.cohort import SharedReads
+
+    shop = random_shop(11, span=timedelta(days=3)) + duplicated_order(T0 + timedelta(hours=5), T0 + timedelta(hours=40))
+    store(engine, shop)
+    horizon = T0 + timedelta(days=4)
+    rng = random.Random(5)
+    edges = [T0 + timedelta(minutes=15 * rng.randrange(4 * 24 * 3)) for _ in range(30)]
+    edges += [T0 + timedelta(hours=5), T0 + timedelta(hours=5) + US, T0 + timedelta(hours=40), horizon]
+    with engine.connect() as conn:
+        shared = SharedReads(conn, until=horizon)
+        windows = [(a, b) for a in edges[::3] for b in edges[1::3] if a < b]
+        assert windows
+        for start, end in windows:
+            assert shared.sales(start, end) == aggregates.sales(conn, start=start, end=end), (start, end)
+        with_both = shared.sales(T0, horizon)
+        from_second = shared.sales(T0 + timedelta(hours=5) + US, horizon)
+        assert len(from_second) < len(with_both)  # windows differ, so the answers do: the test can fail
