@@ -108,15 +108,14 @@ def _zone(reads: ClientReads, client_id: str, day: date) -> tuple[ZoneInfo, bool
 
 def compose_digest(
     conn: Connection, client_id: str, monday: date, *, week: int, policy: SendTimePolicy = POLICY,
-    shop: ShopView | None = None, reads: ClientReads | None = None,
+    shop: ShopView | None = None,
 ) -> Digest | None:
     """The digest of the week starting `monday` as of its send instant, or None (nothing to send).
 
-    `shop` and `reads`: what a week's job shares across its digests (`personalize.shop`,
-    `personalize.reads`); alone, the digest reads its own.
+    `shop`: shop-wide figures shared by many digests (`personalize.shop`); alone, it reads its own.
     """
     return _compose(conn, client_id, monday, week=week, policy=policy, shop=shop or ShopView(conn),
-                    reads=reads or ClientReads(conn, [client_id]))[0]
+                    reads=ClientReads(conn, [client_id]))[0]
 
 
 def _compose(
@@ -198,13 +197,10 @@ def record(conn: Connection, client_id: str, digest: Digest, send: SendTime | No
                        reasons=reasons, output=digest.to_dict(), at=digest.send_at)
 
 
-def produce(
-    conn: Connection, client_id: str, monday: date, *, week: int, shop: ShopView | None = None,
-    reads: ClientReads | None = None,
-) -> Digest | None:
-    """Compose the week's digest as of its send instant and record it (one client of the week's job)."""
-    composed = _compose(conn, client_id, monday, week=week, policy=POLICY, shop=shop or ShopView(conn),
-                        reads=reads or ClientReads(conn, [client_id]))
+def produce(conn: Connection, client_id: str, monday: date, *, week: int) -> Digest | None:
+    """Compose the week's digest as of its send instant and record it (one client; `weekly` does many)."""
+    composed = _compose(conn, client_id, monday, week=week, policy=POLICY, shop=ShopView(conn),
+                        reads=ClientReads(conn, [client_id]))
     keep(conn, client_id, composed)
     return composed[0]
 

@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
-from maison.analytics import aggregates
+from maison.analytics import aggregates, sweeps
 from maison.analytics.entities import OpenTimes, Rating
+from maison.analytics.sweeps import MarketFigures
 from maison.catalog import service as catalog
 from maison.catalog.catalogue import Catalogue
 from maison.catalog.entities import ContentPage, Product
@@ -34,8 +35,8 @@ class ShopView:
         self.conn = conn
         self._products: Sequence[Product] | None = None
         self._pages: Sequence[ContentPage] | None = None
+        self._market: dict[datetime, MarketFigures] = {}
         self._signals: dict[datetime, dict[str, Signals]] = {}
-        self._ratings: dict[datetime, dict[str, Rating]] = {}
         self._opens: dict[tuple[datetime, datetime], OpenTimes] = {}
         self._priors: dict[tuple[datetime, datetime, SendTimePolicy], Prior] = {}
         self._shelves: dict[datetime, Shelves] = {}
@@ -50,11 +51,18 @@ class ShopView:
             self._pages = catalog.list_content_pages(self.conn)
         return self._pages
 
+    def market(self, at: datetime) -> MarketFigures:
+        """Units, recent units, viewers, saves and ratings as of `at` (`market_figures`)."""
+        found = self._market.get(at)
+        if found is None:
+            found = self._market[at] = market_figures(self.conn, at=at)
+        return found
+
     def signals(self, at: datetime) -> dict[str, Signals]:
-        """Sales, views, saves and ratings per product as of `at` (`market_signals`)."""
+        """The market as of `at`, per product (`market_signals`)."""
         found = self._signals.get(at)
         if found is None:
-            found = self._signals[at] = market_signals(self.conn, at=at)
+            found = self._signals[at] = signals_of(self.market(at))
         return found
 
     def shelves(self, at: datetime) -> Shelves:
@@ -66,10 +74,7 @@ class ShopView:
 
     def ratings(self, before: datetime) -> dict[str, Rating]:
         """Every `Product Reviewed` rating before the instant, per product."""
-        found = self._ratings.get(before)
-        if found is None:
-            found = self._ratings[before] = aggregates.ratings(self.conn, before=before)
-        return found
+        return self.market(before).ratings
 
     def open_times(self, start: datetime, end: datetime) -> OpenTimes:
         """The clientele's email-open histogram over `[start, end)`."""
@@ -89,19 +94,13 @@ class ShopView:
 
     def prepare(self, instants: Iterable[datetime]) -> None:
         """Compute the market figures of all these instants in one pass over the events."""
-        from maison.analytics import sweeps
-
-        wanted = sorted({t for t in instants if t not in self._signals})
-        if not wanted:
-            return
-        for at, figures in sweeps.market_at(self.conn, wanted, window=WINDOW, recent=RECENT).items():
-            self._signals[at] = _signals(figures.units, figures.units_recent, figures.viewers,
-                                         figures.wishlist_adds, figures.ratings)
-            self._ratings[at] = figures.ratings
+        wanted = sorted({t for t in instants if t not in self._market})
+        if wanted:
+            self._market.update(sweeps.market_at(self.conn, wanted, window=WINDOW, recent=RECENT))
 
 
-def market_signals(conn: Connection, *, at: datetime) -> dict[str, Signals]:
-    """Shop-wide sales, views, saves and ratings per product as of `at` (aggregates only).
+def market_figures(conn: Connection, *, at: datetime) -> MarketFigures:
+    """The market as of `at` from the per-instant aggregates (`sweeps.market_at` gives the same for many).
 
     The windows are elapsed time (30 x 24 h before the instant), so the arithmetic is done in
     UTC: on a zone-aware instant Python subtracts wall-clock days, and across a DST change the
@@ -110,22 +109,30 @@ def market_signals(conn: Connection, *, at: datetime) -> dict[str, Signals]:
     at = at.astimezone(UTC)
     start = at - WINDOW
     sold = aggregates.sales(conn, start=start, end=at)
-    return _signals(
-        aggregates.units_sold(sold, start=start, end=at), aggregates.units_sold(sold, start=at - RECENT, end=at),
-        aggregates.distinct_viewers(conn, start=start, end=at), aggregates.wishlist_adds(conn, start=start, end=at),
-        aggregates.ratings(conn, before=at),
+    return MarketFigures(
+        units=aggregates.units_sold(sold, start=start, end=at),
+        units_recent=aggregates.units_sold(sold, start=at - RECENT, end=at),
+        viewers=aggregates.distinct_viewers(conn, start=start, end=at),
+        wishlist_adds=aggregates.wishlist_adds(conn, start=start, end=at),
+        ratings=aggregates.ratings(conn, before=at),
     )
 
 
-def _signals(units: dict[str, int], recent: dict[str, int], viewers: dict[str, int], saves: dict[str, int],
-             rated: dict[str, Rating]) -> dict[str, Signals]:
-    ids = set(units) | set(viewers) | set(saves) | set(rated)
+def market_signals(conn: Connection, *, at: datetime) -> dict[str, Signals]:
+    """Shop-wide sales, views, saves and ratings per product as of `at` (aggregates only)."""
+    return signals_of(market_figures(conn, at=at))
+
+
+def signals_of(market: MarketFigures) -> dict[str, Signals]:
+    """One `Signals` per product the market mentions."""
+    ids = set(market.units) | set(market.viewers) | set(market.wishlist_adds) | set(market.ratings)
     none = Rating(0.0, 0)
     return {
         pid: Signals(
-            units=units.get(pid, 0), units_recent=recent.get(pid, 0), viewers=viewers.get(pid, 0),
-            wishlist_adds=saves.get(pid, 0),
-            rating_mean=rated[pid].mean if pid in rated else None, rating_count=rated.get(pid, none).count,
+            units=market.units.get(pid, 0), units_recent=market.units_recent.get(pid, 0),
+            viewers=market.viewers.get(pid, 0), wishlist_adds=market.wishlist_adds.get(pid, 0),
+            rating_mean=market.ratings[pid].mean if pid in market.ratings else None,
+            rating_count=market.ratings.get(pid, none).count,
         )
         for pid in ids
     }
