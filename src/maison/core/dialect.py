@@ -303,6 +303,16 @@ def lock_identity_graph(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:graph)"), {"graph": _GRAPH_LOCK})
 
 
+def lock_name(conn: Connection, name: str) -> None:
+    """Make this transaction the only holder of a named lock until it ends (a job's write phase).
+
+    PostgreSQL: an exclusive advisory lock on the name's key. SQLite: nothing to do, BEGIN
+    IMMEDIATE already made this the only writer.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(name)})
+
+
 MOST_KEY_LOCKS = 400  # a batch of a few hundred messages; bigger ones lock the whole graph
 
 

@@ -9,7 +9,8 @@ One digest alone reads the shop's figures and the client's data for itself (`ser
 Here the shop's figures are computed once per send instant for the whole run, after a first
 pass that finds every client's send instant (`ShopView.prepare`), and clients are read a chunk
 at a time (`ClientReads`). Composing happens on a read connection; each chunk's digests are then
-recorded in one short write transaction, so the job never holds the write lock while it thinks.
+recorded in one short write transaction, so the job never holds the write lock while it thinks;
+that transaction checks again what an overlapping run recorded meanwhile, under a lock per week.
 The digests are the ones `service.produce` would write, client by client
 (`test_weekly_job.py` checks it).
 """
@@ -27,6 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, func, select
 
 from maison.core.db import make_engine, reading
+from maison.core.dialect import lock_name
 from maison.core.schema import clients as clients_table
 from maison.core.schema import decisions
 from maison.personalize import cohort as cohorts
@@ -91,9 +93,16 @@ def run_week(
             ]
             conn.commit()
             with engine.begin() as write:
+                # a run that overlapped this one may have recorded some of them since: the lock
+                # orders the two runs' writes, and the second sees the first's records
+                lock_name(write, f"maison.digests.{iso_week(monday)}")
+                raced = _recorded(write, [c for c, found in composed if found[0] is not None], monday,
+                                  {c: ZoneInfo(sends[c].zone) for c, _ in composed})
                 for client, found in composed:
-                    service.keep(write, client, found)
-            sent += sum(1 for _, found in composed if found[0] is not None)
+                    if client not in raced:
+                        service.keep(write, client, found)
+            already += len(raced)
+            sent += sum(1 for c, found in composed if found[0] is not None and c not in raced)
             withheld += sum(1 for _, found in composed if found[0] is None)
             if progress is not None:
                 progress(len(part))

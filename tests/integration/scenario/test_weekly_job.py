@@ -98,3 +98,28 @@ def test_a_second_run_sends_nothing_twice_and_nothing_is_sent_before_its_instant
     third = weekly.run_week(scenario_engine, WEEK10, now=LATER, client_ids=chosen, chunk=50)
     assert (third.sent, third.already_sent) == (0, first.sent + second.sent)
     assert digest_rows(scenario_engine) == first.sent + second.sent
+
+
+def test_a_digest_another_run_records_meanwhile_is_not_recorded_again(scenario_engine, monkeypatch):  # type: ignore[no-untyped-def]
+    """Two runs overlap (a scheduler fired twice): the second writes nothing the first wrote meanwhile."""
+    chosen = some_clients(scenario_engine)[:12]
+    compose = service.compose_for_job
+    overtaken: list[str] = []
+
+    def and_another_run_sends_it_first(conn, client, monday, **kwargs):  # type: ignore[no-untyped-def]
+        found = compose(conn, client, monday, **kwargs)
+        if found[0] is not None and not overtaken:
+            with scenario_engine.begin() as other:  # the other run records this client between compose and write
+                service.produce(other, client, monday, week=monday.isocalendar()[1])
+            overtaken.append(client)
+        return found
+
+    monkeypatch.setattr(service, "compose_for_job", and_another_run_sends_it_first)
+    run = weekly.run_week(scenario_engine, WEEK10, now=LATER, client_ids=chosen, chunk=50)
+
+    assert len(overtaken) == 1 and run.already_sent == 1
+    assert digest_rows(scenario_engine) == run.sent + 1  # the other run's record, and none twice
+    with scenario_engine.connect() as conn:
+        rows = conn.execute(select(decisions.c.client_id, func.count()).where(decisions.c.kind == repo.DIGEST)
+                            .group_by(decisions.c.client_id)).all()
+    assert all(n == 1 for _, n in rows)
