@@ -97,6 +97,7 @@ class Shelves:
             self._peers.setdefault(p.category, []).append(p)
         self.by_id = {p.product_id: p for p in products}
         self._ranked: dict[str, list[Product]] = {}
+        self._heads: dict[str, _Head] = {}
         self._labels: dict[tuple[str, str], str] = {}
 
     def peers(self, category: str) -> Sequence[Product]:
@@ -117,8 +118,51 @@ class Shelves:
         key = (product.category, product.product_id)
         found = self._labels.get(key)
         if found is None:
-            found = self._labels[key] = choose_label(product, self.peers(product.category), self.signals)
+            found = self._labels[key] = self._choose_label(product)
         return found
+
+    def _head_of(self, category: str) -> _Head:
+        """What the category-wide labels are judged against, worked out once per category."""
+        found = self._heads.get(category)
+        if found is None:
+            found = self._heads[category] = _head(self.peers(category), self.signals)
+        return found
+
+    def _choose_label(self, product: Product) -> str:
+        """`choose_label` with "first" and "most" read from the category's head instead of rescanning
+        (and, for Bestseller, re-sorting) every product of the category for each label."""
+        head, mine = self._head_of(product.category), _of(self.signals, product)
+        peers = self.peers(product.category)  # the product's own conditions ignore peers: as in choose_label
+        holds = {
+            BESTSELLER: head.leader == product.product_id and mine.units > 0,
+            TOP_RATED: _top_rated(product, peers, self.signals),
+            TRENDING: _trending(product, peers, self.signals),
+            MOST_POPULAR: 0 < mine.viewers >= head.viewers,
+            CUSTOMER_FAVOURITE: 0 < mine.wishlist_adds >= head.wishlist_adds,
+            POPULAR_IN: True,
+        }
+        return next(label for label in LABEL_PRIORITY if holds[label])
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """A category's leader by `rank` (None when it has no product) and its most viewers and wishlist
+    adds (0 when it has no product): all that `_bestseller` and `_most` read from the peers."""
+
+    leader: str | None
+    viewers: int
+    wishlist_adds: int
+
+
+def _head(peers: Sequence[Product], signals: Mapping[str, Signals]) -> _Head:
+    """One pass over the category: the minimum of `rank`'s key is its first product (product ids
+    break ties, and an equal key means an equal id, so the leader's id is the same either way)."""
+    first = min(peers, key=lambda p: (-_of(signals, p).units, p.product_id), default=None)
+    return _Head(
+        leader=first.product_id if first is not None else None,
+        viewers=max((_of(signals, p).viewers for p in peers), default=0),
+        wishlist_adds=max((_of(signals, p).wishlist_adds for p in peers), default=0),
+    )
 
 
 def label_name(label: str, category: str) -> str:

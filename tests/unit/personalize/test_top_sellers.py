@@ -163,3 +163,29 @@ def test_shelves_remember_exactly_what_top_sellers_and_labels_answer(data: st.Da
         for p in peers:
             assert shelves.label(p) == choose_label(p, peers, found)
             assert shelves.label(p) == choose_label(p, peers, found)  # remembered, unchanged
+
+
+def test_shelves_judge_ties_zero_units_and_every_label_as_choose_label_does() -> None:
+    """Each category's leader and most viewers / wishlist adds are worked out once by `Shelves`:
+    a tie on units broken by product id (the leader out of stock), a category where nobody sold
+    (its rank leader is no Bestseller), shared Most Popular, "most" won by a piece nobody may be
+    offered (sold out, restricted), and each label of the priority."""
+    products = [product("K-1", online=0), product("K-2"), product("K-3"), product("K-4"), product("K-5"),
+                product("K-6"), product("K-7"), product("H-1", "Home"), product("H-2", "Home"),
+                product("H-3", "Home", online=0), product("B-1", "Books", restricted=True), product("B-2", "Books")]
+    sig = {
+        "K-1": Signals(units=5), "K-2": Signals(units=5, viewers=9), "K-3": Signals(units=2, viewers=9),
+        "K-4": Signals(units=1, wishlist_adds=4, viewers=8), "K-5": Signals(units=3, rating_mean=4.6, rating_count=12),
+        "K-6": Signals(units=3, units_recent=3), "H-1": Signals(wishlist_adds=2),
+        "H-2": Signals(rating_mean=4.0, rating_count=12), "H-3": Signals(wishlist_adds=5),
+        "B-1": Signals(viewers=2, wishlist_adds=1), "B-2": Signals(viewers=1),
+    }
+    expected = {"K-1": "Bestseller", "K-2": "Most Popular", "K-3": "Most Popular", "K-4": "Customer Favourite",
+                "K-5": "Top-Rated", "K-6": "Trending", "K-7": "Popular in", "H-1": "Popular in",
+                "H-2": "Popular in", "H-3": "Customer Favourite", "B-1": "Most Popular", "B-2": "Popular in"}
+    shelves = Shelves(products, sig)
+    for p in products:
+        peers = [q for q in products if q.category == p.category]
+        assert (p.product_id, shelves.label(p)) == (p.product_id, choose_label(p, peers, sig))
+    assert {p.product_id: shelves.label(p) for p in products} == expected
+    assert set(expected.values()) == set(LABEL_PRIORITY)

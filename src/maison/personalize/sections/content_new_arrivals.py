@@ -24,8 +24,9 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from maison.catalog import catalogue
@@ -67,18 +68,41 @@ def facets(product: Product) -> set[str]:
     return found
 
 
+def facet_stems(products: Sequence[Product]) -> dict[str, tuple[str, ...]]:
+    """Each product's `facets` by product_id (read-only; once per `Catalogue`): the regexes of
+    `stems` over every product cost more than the rest of a digest when redone for each client.
+    A tuple in the order `facets` yields them, so a `match` summed over it adds the same floats
+    in the same order, to the last bit."""
+    return catalogue.derived(products, "content_new_arrivals.facet_stems",
+                             lambda: {p.product_id: tuple(facets(p)) for p in products})
+
+
 def rarity(products: Sequence[Product]) -> dict[str, float]:
     """Inverse document frequency of each facet stem over the catalogue (read-only; once per `Catalogue`)."""
-    return catalogue.derived(products, "facet_rarity", lambda: _rarity(products))
+    return _rarity(products, facet_stems(products))
 
 
-def _rarity(products: Sequence[Product]) -> dict[str, float]:
-    counts: dict[str, int] = defaultdict(int)
-    for p in products:
-        for stem in facets(p):
-            counts[stem] += 1
-    n = len(products)
-    return {stem: math.log(n / c) for stem, c in counts.items()}
+def _rarity(products: Sequence[Product], known: Mapping[str, tuple[str, ...]]) -> dict[str, float]:
+    """`rarity`, counting from `known` (`facet_stems(products)`) rather than stemming every product again."""
+
+    def compute() -> dict[str, float]:
+        counts: dict[str, int] = defaultdict(int)
+        for p in products:
+            for stem in known[p.product_id]:
+                counts[stem] += 1
+        n = len(products)
+        return {stem: math.log(n / c) for stem, c in counts.items()}
+
+    return catalogue.derived(products, "facet_rarity", compute)
+
+
+def new_arrivals(products: Sequence[Product], at: datetime) -> tuple[Product, ...]:
+    """The products `is_new_arrival` at `at`, in catalogue order (read-only; once per `Catalogue` and
+    day): the rule reads only `at.date()`, so every client sent that day shares the answer, and
+    the few new arrivals are all that is left to check per client."""
+    day: date = at.date()
+    return catalogue.derived(products, ("content_new_arrivals.new_arrivals", day),
+                             lambda: tuple(p for p in products if is_new_arrival(p, at)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +139,12 @@ def topic_weights(reads: Sequence[Reading]) -> dict[str, float]:
 
 
 def match(product: Product, weights: Mapping[str, float], idf: Mapping[str, float]) -> float:
-    return sum(weights.get(stem, 0.0) * idf.get(stem, 0.0) for stem in facets(product))
+    return _score(facets(product), weights, idf)
+
+
+def _score(product_stems: Iterable[str], weights: Mapping[str, float], idf: Mapping[str, float]) -> float:
+    """`match` of a product whose facet stems are `product_stems` (in the order `facets` yields them)."""
+    return sum(weights.get(stem, 0.0) * idf.get(stem, 0.0) for stem in product_stems)
 
 
 def cited(product: Product, weights: Mapping[str, float], idf: Mapping[str, float]) -> list[str]:
@@ -130,9 +159,15 @@ def cited(product: Product, weights: Mapping[str, float], idf: Mapping[str, floa
 
 def choose(candidates: Sequence[Product], weights: Mapping[str, float], idf: Mapping[str, float]) -> list[Product]:
     """The best-matching collection group's pieces, best match first."""
+    return _choose(candidates, weights, idf, facets)
+
+
+def _choose(candidates: Sequence[Product], weights: Mapping[str, float], idf: Mapping[str, float],
+            facets_of: Callable[[Product], Iterable[str]]) -> list[Product]:
+    """`choose`, reading each candidate's facet stems from `facets_of` (`facets`, or remembered ones)."""
     groups: dict[str, list[tuple[float, Product]]] = defaultdict(list)
     for p in candidates:
-        score = match(p, weights, idf)
+        score = _score(facets_of(p), weights, idf)
         if score > 0:
             groups[p.collections[0] if p.collections else ""].append((score, p))
     if not groups:
@@ -158,13 +193,19 @@ def build(inputs: DigestInputs) -> list[Section]:
     reads = [r for r in readings(history, inputs.content_pages) if r.seconds > 0]
     if sum(r.seconds for r in reads) < MIN_SECONDS:
         return []
-    weights, idf = topic_weights(reads), rarity(inputs.products)
+    known = facet_stems(inputs.products)
+    weights, idf = topic_weights(reads), _rarity(inputs.products, known)
     bought = history.bought()
-    candidates = [p for p in inputs.products if is_new_arrival(p, history.at) and offerable(p, bought)]
-    chosen = choose(candidates, weights, idf)
+    candidates = [p for p in new_arrivals(inputs.products, history.at) if offerable(p, bought)]
+    chosen = _choose(candidates, weights, idf, lambda p: known[p.product_id])
     if not chosen:
         return []
-    contribution = {r.page.path: sum(match(p, topic_weights([r]), idf) for p in chosen) for r in reads}
+    alone = {r.page.path: topic_weights([r]) for r in reads}  # each page's own weights
+
+    def scored(p: Product, r: Reading) -> float:
+        return _score(known[p.product_id], alone[r.page.path], idf)  # `match(p, topic_weights([r]), idf)`
+
+    contribution = {r.page.path: sum(scored(p, r) for p in chosen) for r in reads}
     relevant = [r for r in reads if contribution[r.page.path] > 0]
     lead = max(relevant, key=lambda r: (contribution[r.page.path], r.page.path))
     read = (f"You spent {duration(lead.seconds)} on our {lead.page.name} page"
@@ -172,8 +213,8 @@ def build(inputs: DigestInputs) -> list[Section]:
     collection = chosen[0].collections[0] if chosen[0].collections else None
     items = []
     for p in chosen:
-        evidence = [m for r in relevant if match(p, topic_weights([r]), idf) > 0 for m in r.visits]
-        facts = cited(p, topic_weights([lead]), idf) or cited(p, weights, idf)
+        evidence = [m for r in relevant if scored(p, r) > 0 for m in r.visits]
+        facts = cited(p, alone[lead.page.path], idf) or cited(p, weights, idf)
         launched = f"{p.launched_on.day} {p.launched_on:%B}" if p.launched_on else ""
         text = f"{read} New on {launched}" + (f", part of the {collection}" if collection else "") + (
             f": {_facts(p, facts)}." if facts else ".")

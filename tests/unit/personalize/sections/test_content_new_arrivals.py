@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from maison.catalog.catalogue import Catalogue
 from maison.personalize.sections import content_new_arrivals
-from personalize_factory import content_page, inputs, page, product
+from maison.personalize.sections.common import is_new_arrival, offerable
+from personalize_factory import content_page, inputs, page, product, track
 
 SEND = datetime(2026, 3, 10, 18, tzinfo=UTC)
 SOURCING = content_page("/sourcing", "sourcing", ["materials", "certifications", "sourcing"], name="How We Source")
@@ -54,3 +56,42 @@ def test_short_reading_styling_guides_and_l3_say_nothing_here() -> None:
     assert content_new_arrivals.build(inputs(styling, CATALOGUE, at=SEND, pages=pages)) == []
     assert content_new_arrivals.build(inputs(long, CATALOGUE, at=SEND, pages=pages, level="L3")) == []
     assert content_new_arrivals.build(inputs(long, CATALOGUE, at=SEND, pages=pages)) != []
+
+
+def test_a_catalogue_remembers_per_day_exactly_what_a_plain_list_recomputes() -> None:
+    """The weekly job hands every client one `Catalogue`: its remembered facets and each day's new
+    arrivals must give the sections a plain list gives, day after day on the same catalogue."""
+    rows = [page("/sourcing", datetime(2026, 3, 3, 19, tzinfo=UTC), dwell=250, content_type="sourcing"),
+            page("/makers", datetime(2026, 3, 4, 8, tzinfo=UTC), dwell=200, content_type="impact"),
+            track("Order Completed", datetime(2026, 3, 5, 9, tzinfo=UTC), order_id="o1",
+                  products=[{"product_id": "B2", "quantity": 1}])]
+    pages = [SOURCING, MAKERS]
+    shared = Catalogue(CATALOGUE)
+    days = [SEND,  # A2 (launched 10 Feb) is new until 12 March inclusive
+            datetime(2026, 3, 12, 23, tzinfo=UTC), datetime(2026, 3, 13, 1, tzinfo=UTC),
+            datetime(2026, 3, 10, 7, tzinfo=UTC),  # back to a day already remembered
+            datetime(2026, 4, 1, 12, tzinfo=UTC)]  # nothing of the catalogue is new any more
+    chosen = []
+    for at in days:
+        remembered = content_new_arrivals.build(inputs(rows, shared, at=at, pages=pages))
+        assert remembered == content_new_arrivals.build(inputs(rows, list(CATALOGUE), at=at, pages=pages))
+        chosen.append([i.product_id for s in remembered for i in s.items])
+        # the rule as written before anything was remembered: every product, both conditions
+        history = inputs(rows, CATALOGUE, at=at, pages=pages).history
+        assert history is not None and history.bought() == {"B2"}
+        reads = content_new_arrivals.readings(history, pages)
+        reference = content_new_arrivals.choose(
+            [p for p in CATALOGUE if is_new_arrival(p, history.at) and offerable(p, history.bought())],
+            content_new_arrivals.topic_weights(reads), content_new_arrivals.rarity(CATALOGUE))
+        assert chosen[-1] == [p.product_id for p in reference]
+    # the days differ, so a catalogue that remembered one day's new arrivals for all would fail above
+    assert chosen == [["A1", "A2"], ["A1", "A2"], ["B1"], ["A1", "A2"], []]  # B2 was bought
+
+
+def test_remembered_facets_and_rarity_are_those_of_every_product() -> None:
+    shared = Catalogue(CATALOGUE)
+    known = content_new_arrivals.facet_stems(shared)
+    assert known == {p.product_id: tuple(content_new_arrivals.facets(p)) for p in CATALOGUE}
+    assert content_new_arrivals.facet_stems(shared) is known  # worked out once
+    assert content_new_arrivals.rarity(shared) == content_new_arrivals.rarity(list(CATALOGUE))
+    assert known["A1"] and set(known["A1"]) >= {"got", "certification", "earth", "line", "collection"}
