@@ -14,7 +14,7 @@ Five pickers run in order over one pool, each taking pieces the ones before did 
 5. **Aesthetics and values**: pieces carrying an aesthetic tag she favours and at least two of
    her inferred values; with values inference off, aesthetics and catalogue facts only.
 
-The pool: in stock online, launched, not bought, not resting (sent in this section in the last
+The pool (`Pool`): in stock online, launched, not bought, not resting (sent in this section in the last
 `DigestInputs.pick_rest_weeks` weeks and not viewed or saved since: `personalize.repeats`), not
 already in an earlier section of the digest (curation would drop it, leaving a picker's slot
 empty), and access-restricted only when the client has been granted the collection
@@ -22,14 +22,20 @@ empty), and access-restricted only when the client has been granted the collecti
 purposes its reason used, each one allowed at the send instant; non-exploratory items point to
 her own events. Which tags are aesthetic or value tags, and which categories are "lifestyle",
 is the maison's `Vocabulary`: nothing here names a tag, a category or a product.
+
+Every picker asks the pool for the pieces carrying some tags, or for given ids, rather than
+scanning it: what is in stock and launched on a day, and which of those carry each tag, is
+worked out once per `Catalogue` and day (`Shelf`), and a client's pool is that shelf minus what
+they may not be offered. Each picker breaks ties by product id, so the order in which the pool
+hands out pieces never changes a pick.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from maison.catalog import catalogue
@@ -55,12 +61,67 @@ EVIDENCE = 3  # most recent events cited per reason
 
 
 @dataclass(frozen=True, slots=True)
+class Shelf:
+    """What any client may be offered on a day, before their own exclusions: pieces in stock online
+    and launched (access-restricted ones included; the pool checks the client's grants), by id in
+    catalogue order and by tag."""
+
+    by_id: Mapping[str, Product]
+    by_tag: Mapping[str, tuple[Product, ...]]
+
+
+def shelf(products: Sequence[Product], day: date) -> Shelf:
+    """The shelf of `day`, once per `Catalogue` and day."""
+
+    def compute() -> Shelf:
+        stocked = {p.product_id: p for p in products
+                   if p.in_stock_online() and (p.launched_on is None or p.launched_on <= day)}
+        by_tag: dict[str, list[Product]] = {}
+        for p in stocked.values():
+            for tag in dict.fromkeys(p.tags):
+                by_tag.setdefault(tag, []).append(p)
+        return Shelf(stocked, {t: tuple(ps) for t, ps in by_tag.items()})
+
+    return catalogue.derived(products, ("identity_predictive.shelf", day), compute)
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """The pieces the section may offer one client: the day's shelf minus `excluded` (bought, resting,
+    shown earlier, taken by an earlier picker), access-restricted ones only in a collection in `open_to`."""
+
+    shelf: Shelf
+    excluded: frozenset[str]
+    open_to: frozenset[str]
+
+    def has(self, product: Product) -> bool:
+        return product.product_id not in self.excluded and (
+            not product.access_restricted or any(c in self.open_to for c in product.collections))
+
+    def get(self, product_id: str) -> Product | None:
+        found = self.shelf.by_id.get(product_id)
+        return found if found is not None and self.has(found) else None
+
+    def tagged(self, tags: Iterable[str]) -> list[Product]:
+        """Pieces carrying any of `tags`, each once."""
+        found: dict[str, Product] = {}
+        for tag in tags:
+            for p in self.shelf.by_tag.get(tag, ()):
+                if p.product_id not in found and self.has(p):
+                    found[p.product_id] = p
+        return list(found.values())
+
+    def without(self, product_ids: Collection[str]) -> Pool:
+        return Pool(self.shelf, self.excluded | frozenset(product_ids), self.open_to) if product_ids else self
+
+
+@dataclass(frozen=True, slots=True)
 class Context:
     at: datetime
     allowed: frozenset[str]
     history: ClientHistory
     identity: IdentityInputs
-    pool: tuple[Product, ...]
+    pool: Pool
     viewed: frozenset[str]
     viewed_categories: frozenset[str]
     catalogue: Mapping[str, Product]
@@ -75,8 +136,7 @@ def build(inputs: DigestInputs) -> list[Section]:
         return []
     chosen: list[Item] = []
     for picker in (beyond_wardrobe, trajectory_picks, values_pick, similar_clients_pick, aesthetics_and_values):
-        taken = {i.product_id for i in chosen}
-        chosen.extend(picker(context, [p for p in context.pool if p.product_id not in taken]))
+        chosen.extend(picker(context, context.pool.without({i.product_id for i in chosen})))
     if not chosen:
         return []
     return [Section(KIND, "Where your taste is going", _section_text(chosen), tuple(chosen))]
@@ -89,8 +149,7 @@ def _context(inputs: DigestInputs) -> Context | None:
     at = inputs.send.send_at
     bought = history.bought() | (inputs.bought or frozenset())
     held = resting(inputs.sent_picks, history, at=at, weeks=inputs.pick_rest_weeks) | inputs.shown
-    pool = tuple(p for p in inputs.products if p.product_id not in held
-                 and _offerable(p, at=at, bought=bought, open_to=identity.collections))
+    pool = Pool(shelf(inputs.products, at.date()), frozenset(held | bought), identity.collections)
     views = history.product_views()
     by_id = catalogue.by_id(inputs.products)
     viewed = frozenset(str(v.product_id) for v in views)
@@ -98,16 +157,10 @@ def _context(inputs: DigestInputs) -> Context | None:
     return Context(at, inputs.allowed, history, identity, pool, viewed, categories, by_id)
 
 
-def _offerable(product: Product, *, at: datetime, bought: frozenset[str], open_to: frozenset[str]) -> bool:
-    launched = product.launched_on is None or product.launched_on <= at.date()
-    opened = not product.access_restricted or any(c in open_to for c in product.collections)
-    return product.in_stock_online() and launched and opened and product.product_id not in bought
-
-
 # ---------------------------------------------------------------- trajectory
 
 
-def trajectory_picks(context: Context, pool: Sequence[Product]) -> list[Item]:
+def trajectory_picks(context: Context, pool: Pool) -> list[Item]:
     """Never-viewed pieces carrying the aesthetic tags whose share of her views rose most."""
     if not context.may(EXPLORATORY, BROWSING):
         return []
@@ -119,7 +172,7 @@ def trajectory_picks(context: Context, pool: Sequence[Product]) -> list[Item]:
     found: list[Item] = []
     for tag, before, now in (rising * TRAJECTORY_PICKS)[:TRAJECTORY_PICKS]:  # the strongest tags, in turn
         taken = {i.product_id for i in found}
-        candidates = [p for p in pool if tag in p.tags and p.product_id not in context.viewed | taken]
+        candidates = [p for p in pool.tagged([tag]) if p.product_id not in context.viewed | taken]
         if not candidates:
             continue
         fit = _fit(latest, context)
@@ -137,13 +190,13 @@ def trajectory_picks(context: Context, pool: Sequence[Product]) -> list[Item]:
 # ---------------------------------------------------------------- values
 
 
-def values_pick(context: Context, pool: Sequence[Product]) -> list[Item]:
+def values_pick(context: Context, pool: Pool) -> list[Item]:
     """A piece in a category she never browsed, carrying values her saves support."""
     if not context.may(EXPLORATORY, VALUES, BROWSING):
         return []
     saved = [v for v in context.identity.values if v.saves]
     best: tuple[float, str, Product, list[InferredValue]] | None = None
-    for product in pool:
+    for product in pool.tagged(v.tag for v in saved):
         if product.category in context.viewed_categories:
             continue
         matched = [v for v in saved if v.tag in product.tags]
@@ -172,17 +225,16 @@ def values_pick(context: Context, pool: Sequence[Product]) -> list[Item]:
 # ---------------------------------------------------------------- similar clients
 
 
-def similar_clients_pick(context: Context, pool: Sequence[Product]) -> list[Item]:
+def similar_clients_pick(context: Context, pool: Pool) -> list[Item]:
     """A never-viewed piece the client's cohort buys far more often than clients overall."""
     cohort = context.identity.cohort
     if cohort is None or not context.may(EXPLORATORY, SIMILAR):
         return []
     scored = []
-    for product in pool:
-        signal = cohort.affinity.get(product.product_id)
-        if signal is None or product.product_id in context.viewed:
+    for product_id, (buyers, lift) in cohort.affinity.items():
+        product = pool.get(product_id)
+        if product is None or product_id in context.viewed:
             continue
-        buyers, lift = signal
         if buyers >= MIN_BUYERS and lift >= MIN_LIFT:
             scored.append((lift * math.log1p(buyers), product.product_id, product, buyers, lift))
     if not scored:
@@ -201,14 +253,14 @@ def similar_clients_pick(context: Context, pool: Sequence[Product]) -> list[Item
 # ---------------------------------------------------------------- beyond the wardrobe
 
 
-def beyond_wardrobe(context: Context, pool: Sequence[Product]) -> list[Item]:
+def beyond_wardrobe(context: Context, pool: Pool) -> list[Item]:
     """Lifestyle pieces with an aesthetic she favours and a provenance fact from the catalogue."""
     latest = _latest(context)
     if latest is None or not context.may(BROWSING):
         return []
     favoured = _favoured(latest, context)
     lifestyle = context.identity.vocabulary.lifestyle_categories
-    candidates = [p for p in pool if p.category in lifestyle and _provenance(p) and set(p.tags) & set(favoured)]
+    candidates = [p for p in pool.tagged(favoured) if p.category in lifestyle and _provenance(p)]
     fit = _fit(latest, context)
     candidates.sort(key=lambda p: (-fit(p) - len(_provenance(p)) * 0.1, p.product_id))
     found: list[Item] = []
@@ -239,7 +291,7 @@ def _spread(ranked: Sequence[Product], n: int) -> list[Product]:
 # ---------------------------------------------------------------- aesthetics and values
 
 
-def aesthetics_and_values(context: Context, pool: Sequence[Product]) -> list[Item]:
+def aesthetics_and_values(context: Context, pool: Pool) -> list[Item]:
     """Pieces joining an aesthetic she favours with two or more of her inferred values."""
     latest = _latest(context)
     if latest is None or not context.may(BROWSING):
@@ -247,7 +299,7 @@ def aesthetics_and_values(context: Context, pool: Sequence[Product]) -> list[Ite
     favoured = _favoured(latest, context)
     values = {v.tag: v for v in context.identity.values} if context.may(VALUES) else {}
     scored = []
-    for product in pool:
+    for product in pool.tagged(favoured):
         tags = [t for t in favoured if t in product.tags]
         held = [values[t] for t in product.tags if t in values]
         if not tags or (values and len(held) < 2) or (not values and not _provenance(product)):
