@@ -11,6 +11,7 @@ does not change when later events are ingested.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -152,6 +153,41 @@ def distinct_buyers(conn: Connection, *, before: datetime) -> tuple[dict[str, in
             buyers[sale.product_id].add(row.client_id)
             everyone.add(row.client_id)
     return {pid: len(ids) for pid, ids in buyers.items()}, len(everyone)
+
+
+class BuyersTimeline:
+    """`distinct_buyers` at any instant up to `end`, from one read of the orders before `end`.
+
+    A weekly job asks at every distinct send instant of the week; each `distinct_buyers` call
+    reads and parses every order in the store. A client has bought a product before t exactly
+    when their first order row holding it is before t, so the first instants are kept, sorted,
+    and each question is a bisect and a count.
+    """
+
+    def __init__(self, conn: Connection, *, end: datetime) -> None:
+        rows = conn.execute(
+            select(events.c.client_id, events.c.product_id, events.c.timestamp, events.c.raw)
+            .where(events.c.event == ORDER_COMPLETED, events.c.timestamp < end)
+            .order_by(events.c.timestamp, events.c.id)
+        )
+        first_pair: dict[tuple[str, str], datetime] = {}
+        first_client: dict[str, datetime] = {}
+        for row in rows:
+            for sale in line_items(row.raw, row.product_id, row.timestamp):
+                first_pair.setdefault((row.client_id, sale.product_id), row.timestamp)
+                first_client.setdefault(row.client_id, row.timestamp)
+        pairs = sorted((t, pid) for (_, pid), t in first_pair.items())
+        self.end = end
+        self._times = [t for t, _ in pairs]
+        self._products = [pid for _, pid in pairs]
+        self._clients = sorted(first_client.values())
+
+    def at(self, before: datetime) -> tuple[dict[str, int], int]:
+        """`distinct_buyers(conn, before=before)`, for `before` up to `end`."""
+        if before > self.end:
+            raise ValueError(f"{before.isoformat()} is after the orders read (up to {self.end.isoformat()})")
+        counts = Counter(self._products[: bisect_left(self._times, before)])
+        return dict(counts), bisect_left(self._clients, before)
 
 
 def co_purchases(conn: Connection, *, before: datetime) -> dict[str, Counter[str]]:

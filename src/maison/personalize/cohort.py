@@ -172,6 +172,7 @@ class SharedReads:
         self.conn, self.until = conn, until
         self._members: dict[tuple[Any, ...], gateway.Prefetched] = {}
         self._buyers: dict[datetime, tuple[dict[str, int], int]] = {}
+        self._buyers_timeline: aggregates.BuyersTimeline | None = None
         self._models: dict[datetime, segments.SegmentModel | None] = {}
         self._orders: list[aggregates.OrderRow] | None = None
         self._order_times: list[datetime] = []
@@ -194,15 +195,21 @@ class SharedReads:
         return aggregates.first_of_each_order(rows)
 
     def model_as_of(self, at: datetime) -> segments.SegmentModel | None:
-        """`segments.model_as_of`, asked once per instant: its freshness check counts the stored events."""
-        if at not in self._models:
-            self._models[at] = segments.model_as_of(self.conn, at=at)
-        return self._models[at]
+        """`segments.model_as_of`, asked once per model period (`segments.fit_instant`), which is all
+        the model depends on: its freshness check counts the stored events."""
+        period = segments.fit_instant(at)
+        if period not in self._models:
+            self._models[period] = segments.model_as_of(self.conn, at=at)
+        return self._models[period]
 
     def distinct_buyers(self, at: datetime) -> tuple[dict[str, int], int]:
+        """`aggregates.distinct_buyers(conn, before=at)` for `at` up to the job's horizon, from one read
+        of the orders (`aggregates.BuyersTimeline`)."""
         found = self._buyers.get(at)
         if found is None:
-            found = self._buyers[at] = aggregates.distinct_buyers(self.conn, before=at)
+            if self._buyers_timeline is None:
+                self._buyers_timeline = aggregates.BuyersTimeline(self.conn, end=self.until)
+            found = self._buyers[at] = self._buyers_timeline.at(at)
         return found
 
 

@@ -279,3 +279,33 @@ def test_a_jobs_one_read_of_the_orders_gives_each_window_the_sales_the_aggregate
         with_both = shared.sales(T0, horizon)
         from_second = shared.sales(T0 + timedelta(hours=5) + US, horizon)
         assert len(from_second) < len(with_both)  # windows differ, so the answers do: the test can fail
+
+
+def test_a_jobs_one_read_of_the_orders_counts_each_instants_buyers_as_the_aggregate_does(engine: Engine) -> None:
+    """`aggregates.BuyersTimeline` (the weekly job's cohort lifts) answers `distinct_buyers` at any
+    instant up to its horizon, at and a microsecond either side of every order, and a duplicated
+    order's second copy makes its client a buyer of what only that copy holds."""
+    second = T0 + timedelta(hours=40)
+    shop = random_shop(12, span=timedelta(days=3)) + [
+        track("Order Completed", T0 + timedelta(hours=5), "c-dup", "dup-c", order_id="o-dup2",
+              products=[{"product_id": "p2", "quantity": 1}]),
+        track("Order Completed", second, "c-dup", "dup-d", order_id="o-dup2",
+              products=[{"product_id": "p-only", "quantity": 1}]),
+    ]
+    store(engine, shop)
+    horizon = T0 + timedelta(days=4)
+    instants = sorted({t for m in shop if m["event"] == "Order Completed"
+                       for at in [datetime.fromisoformat(m["timestamp"])] for t in (at - US, at, at + US)} | {horizon})
+    with engine.connect() as conn:
+        timeline = aggregates.BuyersTimeline(conn, end=horizon)
+        answers = {t: timeline.at(t) for t in instants}
+        for t in instants:
+            assert answers[t] == aggregates.distinct_buyers(conn, before=t), t
+        try:
+            timeline.at(horizon + US)
+        except ValueError as error:
+            assert "after the orders read" in str(error)
+        else:
+            raise AssertionError("an instant past the read must be refused")
+    assert len({str(a) for a in answers.values()}) > 5  # the answers move with the instant: the test can fail
+    assert "p-only" not in answers[second][0] and answers[second + US][0]["p-only"] == 1
