@@ -24,20 +24,21 @@ may be used.
 
 from __future__ import annotations
 
-import bisect
 import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 from maison.analytics.entities import Sale
 from maison.catalog import catalogue
 from maison.catalog.entities import Product
 from maison.personalize.history import ClientHistory, Moment
-from maison.personalize.top_sellers import WINDOW, Signals, top_sellers
+from maison.personalize.top_sellers import TOP_N, WINDOW, recommendable
 from maison.personalize.vocabulary import Vocabulary
 
 TASTE_TRAJECTORY = "taste_trajectory"
@@ -82,32 +83,74 @@ class SalesTimeline:
     """All clients' sales in time order, to ask "what were the top sellers at instant t?".
 
     Built once from `analytics.aggregates.sales` (shop-wide, non-personal); each question is a
-    bisect and a count over 30 days of sales, answered once per category and instant.
+    bisect and a count over 30 days of sales, answered once per category and instant. A client's
+    trajectory asks at every view, so the sales are kept as arrays (time, product, category,
+    units) and a question counts its window with NumPy; the answer is `top_sellers` over the
+    window's units, exactly.
     """
 
     def __init__(self, sales: Sequence[Sale], products: Sequence[Product]) -> None:
-        self._sales = sorted(sales, key=lambda s: s.at)
-        self._times = [s.at for s in self._sales]
-        self._products = products
+        self._index = _ranking_index(products)
+        known = sorted((s for s in sales if s.product_id in self._index.position), key=lambda s: s.at)
+        self._times = np.array([_micros(s.at) for s in known], dtype=np.int64)
+        self._products = np.array([self._index.position[s.product_id] for s in known], dtype=np.int64)
+        self._units = np.array([s.quantity for s in known], dtype=np.int64)
+        self._categories = self._index.category_code[self._products] if known else np.zeros(0, dtype=np.int64)
         self._cache: dict[tuple[str, datetime], frozenset[str]] = {}
-
-    def units(self, start: datetime, end: datetime) -> Counter[str]:
-        lo, hi = bisect.bisect_left(self._times, start), bisect.bisect_left(self._times, end)
-        units: Counter[str] = Counter()
-        for sale in self._sales[lo:hi]:
-            units[sale.product_id] += sale.quantity
-        return units
 
     def top_sellers_at(self, category: str, at: datetime) -> frozenset[str]:
         key = (category, at)
         if key not in self._cache:
-            units = self.units(at - WINDOW, at)
-            by_id = catalogue.by_id(self._products)
-            # a top seller sold in the window: rank only what sold, in the category
-            sold = [by_id[pid] for pid in units if pid in by_id and by_id[pid].category == category]
-            signals = {p.product_id: Signals(units=units[p.product_id]) for p in sold}
-            self._cache[key] = frozenset(p.product_id for p in top_sellers(sold, signals, category=category))
+            self._cache[key] = self._top_sellers(category, at)
         return self._cache[key]
+
+    def _top_sellers(self, category: str, at: datetime) -> frozenset[str]:
+        """`top_sellers` of the products sold in `[at - WINDOW, at)`, ranked by those units."""
+        code = self._index.codes.get(category)
+        if code is None:
+            return frozenset()
+        lo, hi = np.searchsorted(self._times, [_micros(at - WINDOW), _micros(at)], side="left")
+        inside = self._categories[lo:hi] == code
+        sold, where = np.unique(self._products[lo:hi][inside], return_inverse=True)
+        units = np.bincount(where, weights=self._units[lo:hi][inside], minlength=len(sold)).astype(np.int64)
+        eligible = (units > 0) & self._index.recommendable[sold]
+        sold, units = sold[eligible], units[eligible]
+        best = np.lexsort((sold, -units))[:TOP_N]  # units, most first; then product_id (positions are in id order)
+        return frozenset(self._index.ids[i] for i in sold[best])
+
+
+@dataclass(frozen=True, slots=True)
+class _RankingIndex:
+    """The catalogue in product_id order: each product's position, category code and whether it is
+    recommendable (`top_sellers.recommendable`), once per `Catalogue`."""
+
+    ids: tuple[str, ...]
+    position: Mapping[str, int]
+    codes: Mapping[str, int]
+    category_code: np.ndarray
+    recommendable: np.ndarray
+
+
+def _ranking_index(products: Sequence[Product]) -> _RankingIndex:
+    def compute() -> _RankingIndex:
+        ordered = sorted(catalogue.by_id(products).values(), key=lambda p: p.product_id)
+        codes: dict[str, int] = {}
+        for p in ordered:
+            codes.setdefault(p.category, len(codes))
+        return _RankingIndex(
+            tuple(p.product_id for p in ordered), {p.product_id: i for i, p in enumerate(ordered)}, codes,
+            np.array([codes[p.category] for p in ordered], dtype=np.int64),
+            np.array([recommendable(p) for p in ordered], dtype=bool))
+
+    return catalogue.derived(products, "trajectory.ranking_index", compute)
+
+
+def _micros(at: datetime) -> int:
+    """Microseconds since the epoch: an exact, orderable number for an aware instant."""
+    return (at - _EPOCH) // timedelta(microseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)

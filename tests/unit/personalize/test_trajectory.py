@@ -6,6 +6,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from l3_factory import JOINED, MONTH_1, PRODUCTS, SEND, VOCABULARY, ZONE, noor_rows, sales
 from maison.analytics.entities import Sale
 from maison.personalize.history import from_rows
@@ -84,3 +87,49 @@ def test_events_at_or_after_the_instant_are_not_summarised() -> None:
     history = from_rows([*noor_rows(), late], at=SEND, zone=NY)
     found = trajectory(history, joined=JOINED, products=PRODUCTS, sales=sales(), vocabulary=VOCABULARY)
     assert [m.to_dict() for m in found] == [m.to_dict() for m in noor()]
+
+
+def _reference_top_sellers_at(sold: list[Sale], products: list, category: str, at: datetime) -> frozenset[str]:  # type: ignore[type-arg]
+    """The definition: `top_sellers` over the units each product sold in [at - 30 days, at)."""
+    from collections import Counter
+
+    from maison.personalize.top_sellers import WINDOW, Signals, top_sellers
+
+    units: Counter[str] = Counter()
+    for sale in sold:
+        if at - WINDOW <= sale.at < at:
+            units[sale.product_id] += sale.quantity
+    by_id = {p.product_id: p for p in products}
+    mine = [by_id[pid] for pid in units if pid in by_id and by_id[pid].category == category]
+    return frozenset(p.product_id for p in top_sellers(mine, {p: Signals(units=u) for p, u in units.items()},
+                                                        category=category))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_top_sellers_at_any_instant_are_the_top_sellers_of_the_30_days_before_it(data) -> None:  # type: ignore[no-untyped-def]
+    """Ties by product id, out-of-stock and restricted pieces never top sellers, sales of products not
+    in the catalogue ignored, windows exact to the microsecond at both ends."""
+    from maison.catalog.catalogue import Catalogue
+    from maison.personalize.trajectory import SalesTimeline
+    from personalize_factory import product
+
+    categories = ("Knitwear", "Home", "Bags")
+    n = data.draw(st.integers(1, 12))
+    catalogue = [product(f"P-{i:02d}", categories[data.draw(st.integers(0, 2))],
+                         online={"one_size": data.draw(st.sampled_from([0, 1, 5]))},
+                         restricted=data.draw(st.booleans()) and data.draw(st.booleans()))
+                 for i in range(n)]
+    hours = st.integers(0, 24 * 70)
+    sold = [Sale(data.draw(st.sampled_from([*(p.product_id for p in catalogue), "GONE"])),
+                 data.draw(st.integers(1, 3)), MONTH_1 + timedelta(hours=data.draw(hours)))
+            for _ in range(data.draw(st.integers(0, 40)))]
+    instants = [MONTH_1 + timedelta(hours=data.draw(hours)) for _ in range(5)]
+    instants += [s.at + d for s in sold[:3] for d in (timedelta(0), timedelta(microseconds=1),
+                                                      timedelta(days=30), timedelta(days=30, microseconds=1))]
+    for products in (catalogue, Catalogue(catalogue)):
+        timeline = SalesTimeline(sold, products)
+        for at in instants:
+            for category in (*categories, "Unknown"):
+                assert timeline.top_sellers_at(category, at) == _reference_top_sellers_at(sold, catalogue, category,
+                                                                                           at), (category, at)
