@@ -23,11 +23,13 @@ purposes its reason used, each one allowed at the send instant; non-exploratory 
 her own events. Which tags are aesthetic or value tags, and which categories are "lifestyle",
 is the maison's `Vocabulary`: nothing here names a tag, a category or a product.
 
-Every picker asks the pool for the pieces carrying some tags, or for given ids, rather than
-scanning it: what is in stock and launched on a day, and which of those carry each tag, is
-worked out once per `Catalogue` and day (`Shelf`), and a client's pool is that shelf minus what
-they may not be offered. Each picker breaks ties by product id, so the order in which the pool
-hands out pieces never changes a pick.
+**Cost.** A picker never loops over the catalogue in Python: what is in stock and launched on
+a day, each piece's category, newness and tags, is worked out once per `Catalogue` and day
+(`Shelf`, NumPy arrays), a client's pool is that shelf minus what they may not be offered (a
+mask), and a picker scores the whole shelf at once. Only the pieces whose score is near the
+best are then scored exactly, as the picker always did (`Shelf.near_best`), so a pick is the
+same to the last bit. Each picker breaks ties by product id, so the order in which the shelf
+hands pieces over never changes a pick.
 """
 
 from __future__ import annotations
@@ -38,13 +40,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from maison.catalog import catalogue
 from maison.catalog.entities import Product
 from maison.personalize.entities import Item, Reason, Section
 from maison.personalize.history import ClientHistory, Moment
 from maison.personalize.l3_inputs import IdentityInputs
 from maison.personalize.repeats import resting
-from maison.personalize.sections.common import is_new_arrival, item, listing, reason
+from maison.personalize.sections.common import NEW_ARRIVAL, is_new_arrival, item, listing, reason
 from maison.personalize.trajectory import MonthSummary, percent, rising_tags
 from maison.personalize.values import InferredValue
 
@@ -60,29 +64,83 @@ TRAJECTORY_PICKS, WARDROBE_PICKS, JOINED_PICKS = 2, 2, 3
 EVIDENCE = 3  # most recent events cited per reason
 
 
-@dataclass(frozen=True, slots=True)
+NEAR = 1e-9  # an approximate score this close to the cut may be the exact best: re-scored exactly
+
+
 class Shelf:
     """What any client may be offered on a day, before their own exclusions: pieces in stock online
-    and launched (access-restricted ones included; the pool checks the client's grants), by id in
-    catalogue order and by tag."""
+    and launched (access-restricted ones included; the pool checks the client's grants), in
+    catalogue order, with per-piece arrays (category, new arrival on the day, occurrences of each
+    tag) that let a picker score the whole shelf at once."""
 
-    by_id: Mapping[str, Product]
-    by_tag: Mapping[str, tuple[Product, ...]]
+    __slots__ = ("_tags", "by_id", "categories", "category", "new", "position", "products", "provenanced",
+                 "restricted")
+
+    def __init__(self, products: Sequence[Product], day: date) -> None:
+        self.products = tuple(p for p in products
+                              if p.in_stock_online() and (p.launched_on is None or p.launched_on <= day))
+        self.by_id = {p.product_id: p for p in self.products}
+        self.position = {p.product_id: i for i, p in enumerate(self.products)}
+        self.categories: dict[str, int] = {}
+        for p in self.products:
+            self.categories.setdefault(p.category, len(self.categories))
+        self.category = np.array([self.categories[p.category] for p in self.products], dtype=np.int64)
+        self.new = np.array([_is_new_on(p, day) for p in self.products], dtype=bool)
+        self.provenanced = np.array([bool(_provenance(p)) for p in self.products], dtype=bool)
+        self.restricted = tuple(i for i, p in enumerate(self.products) if p.access_restricted)
+        tags: dict[str, np.ndarray] = {}
+        for i, p in enumerate(self.products):
+            for tag in p.tags:
+                tags.setdefault(tag, np.zeros(len(self.products), dtype=np.int64))[i] += 1
+        self._tags = tags
+
+    def count(self, tag: str) -> np.ndarray:
+        """How often each piece lists `tag` (0 for most)."""
+        found = self._tags.get(tag)
+        return found if found is not None else np.zeros(len(self.products), dtype=np.int64)
+
+    def carrying(self, tags: Iterable[str]) -> np.ndarray:
+        """Which pieces carry any of `tags`."""
+        found = np.zeros(len(self.products), dtype=bool)
+        for tag in tags:
+            found |= self.count(tag) > 0
+        return found
+
+    def in_categories(self, names: Iterable[str]) -> np.ndarray:
+        codes = [self.categories[c] for c in names if c in self.categories]
+        return np.isin(self.category, codes)
+
+    def shares(self, of_category: Mapping[str, float]) -> np.ndarray:
+        """Each piece's category's value in `of_category` (0.0 when absent)."""
+        by_code = np.array([of_category.get(c, 0.0) for c in self.categories] or [0.0])
+        return by_code[self.category] if len(self.products) else np.zeros(0)
+
+    def pieces(self, mask: np.ndarray) -> list[Product]:
+        return [self.products[i] for i in np.flatnonzero(mask)]
+
+    def near_best(self, mask: np.ndarray, approx: np.ndarray, n: int = 1) -> list[Product]:
+        """The pieces under `mask` whose approximate score is within `NEAR` of the `n`-th best.
+
+        The approximation sums the same terms as a picker's exact score, in another order, so it
+        can differ in the last bits: every piece that can rank in the exact top `n` is among these,
+        and the picker ranks them with its own exact score."""
+        where = np.flatnonzero(mask)
+        if not len(where):
+            return []
+        scores = approx[where]
+        cut = np.partition(scores, len(scores) - n)[len(scores) - n] if len(scores) > n else scores.min()
+        return [self.products[i] for i in where[scores >= cut - NEAR]]
+
+
+def _is_new_on(product: Product, day: date) -> bool:
+    """`common.is_new_arrival` at any instant of `day`."""
+    launched = product.launched_on
+    return launched is not None and day - NEW_ARRIVAL <= launched <= day
 
 
 def shelf(products: Sequence[Product], day: date) -> Shelf:
     """The shelf of `day`, once per `Catalogue` and day."""
-
-    def compute() -> Shelf:
-        stocked = {p.product_id: p for p in products
-                   if p.in_stock_online() and (p.launched_on is None or p.launched_on <= day)}
-        by_tag: dict[str, list[Product]] = {}
-        for p in stocked.values():
-            for tag in dict.fromkeys(p.tags):
-                by_tag.setdefault(tag, []).append(p)
-        return Shelf(stocked, {t: tuple(ps) for t, ps in by_tag.items()})
-
-    return catalogue.derived(products, ("identity_predictive.shelf", day), compute)
+    return catalogue.derived(products, ("identity_predictive.shelf", day), lambda: Shelf(products, day))
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,14 +160,17 @@ class Pool:
         found = self.shelf.by_id.get(product_id)
         return found if found is not None and self.has(found) else None
 
-    def tagged(self, tags: Iterable[str]) -> list[Product]:
-        """Pieces carrying any of `tags`, each once."""
-        found: dict[str, Product] = {}
-        for tag in tags:
-            for p in self.shelf.by_tag.get(tag, ()):
-                if p.product_id not in found and self.has(p):
-                    found[p.product_id] = p
-        return list(found.values())
+    def mask(self, *, also: Collection[str] = ()) -> np.ndarray:
+        """The shelf's pieces in the pool (and not in `also`), as a mask over `shelf.products`."""
+        found = np.ones(len(self.shelf.products), dtype=bool)
+        for pid in (*self.excluded, *also):
+            at = self.shelf.position.get(pid)
+            if at is not None:
+                found[at] = False
+        for at in self.shelf.restricted:
+            if not any(c in self.open_to for c in self.shelf.products[at].collections):
+                found[at] = False
+        return found
 
     def without(self, product_ids: Collection[str]) -> Pool:
         return Pool(self.shelf, self.excluded | frozenset(product_ids), self.open_to) if product_ids else self
@@ -169,13 +230,14 @@ def trajectory_picks(context: Context, pool: Pool) -> list[Item]:
     if not rising:
         return []
     first, latest = months[0], months[-1]
+    fit, approx = _fit(latest, context), _fit_scores(latest, context, pool.shelf)
     found: list[Item] = []
     for tag, before, now in (rising * TRAJECTORY_PICKS)[:TRAJECTORY_PICKS]:  # the strongest tags, in turn
         taken = {i.product_id for i in found}
-        candidates = [p for p in pool.tagged([tag]) if p.product_id not in context.viewed | taken]
+        mask = pool.shelf.carrying([tag]) & pool.mask(also=context.viewed | taken)
+        candidates = pool.shelf.near_best(mask, approx)
         if not candidates:
             continue
-        fit = _fit(latest, context)
         best = max(candidates, key=lambda p: (fit(p), p.product_id))
         text = (
             f"An exploratory pick: you have not looked at this piece yet. It rests on your taste trajectory: "
@@ -195,8 +257,11 @@ def values_pick(context: Context, pool: Pool) -> list[Item]:
     if not context.may(EXPLORATORY, VALUES, BROWSING):
         return []
     saved = [v for v in context.identity.values if v.saves]
+    shelf = pool.shelf
+    mask = shelf.carrying(v.tag for v in saved) & ~shelf.in_categories(context.viewed_categories) & pool.mask()
+    approx = sum((v.confidence * (shelf.count(v.tag) > 0) for v in saved), np.where(shelf.new, 0.1, 0.0))
     best: tuple[float, str, Product, list[InferredValue]] | None = None
-    for product in pool.tagged(v.tag for v in saved):
+    for product in shelf.near_best(mask, approx):
         if product.category in context.viewed_categories:
             continue
         matched = [v for v in saved if v.tag in product.tags]
@@ -260,7 +325,9 @@ def beyond_wardrobe(context: Context, pool: Pool) -> list[Item]:
         return []
     favoured = _favoured(latest, context)
     lifestyle = context.identity.vocabulary.lifestyle_categories
-    candidates = [p for p in pool.tagged(favoured) if p.category in lifestyle and _provenance(p)]
+    shelf = pool.shelf
+    candidates = shelf.pieces(shelf.carrying(favoured) & shelf.in_categories(lifestyle) & shelf.provenanced
+                              & pool.mask())
     fit = _fit(latest, context)
     candidates.sort(key=lambda p: (-fit(p) - len(_provenance(p)) * 0.1, p.product_id))
     found: list[Item] = []
@@ -298,8 +365,15 @@ def aesthetics_and_values(context: Context, pool: Pool) -> list[Item]:
         return []
     favoured = _favoured(latest, context)
     values = {v.tag: v for v in context.identity.values} if context.may(VALUES) else {}
+    shelf = pool.shelf
+    mask = shelf.carrying(favoured) & pool.mask()
+    held_count = sum((shelf.count(t) for t in values), np.zeros(len(shelf.products), dtype=np.int64))
+    mask &= held_count >= 2 if values else shelf.provenanced
+    approx = (sum((latest.tag_shares[t] * (shelf.count(t) > 0) for t in favoured), np.zeros(len(shelf.products)))
+              + sum((v.confidence * shelf.count(t) for t, v in values.items()), np.zeros(len(shelf.products)))
+              + np.where(shelf.new, 0.1, 0.0))
     scored = []
-    for product in pool.tagged(favoured):
+    for product in shelf.near_best(mask, approx, JOINED_PICKS):
         tags = [t for t in favoured if t in product.tags]
         held = [values[t] for t in product.tags if t in values]
         if not tags or (values and len(held) < 2) or (not values and not _provenance(product)):
@@ -349,6 +423,13 @@ def _favoured(latest: MonthSummary, context: Context) -> list[str]:
     aesthetic = context.identity.vocabulary.aesthetic_tags
     tags = [t for t, s in latest.tag_shares.items() if t in aesthetic and s >= FAVOURED_SHARE]
     return sorted(tags, key=lambda t: (-latest.tag_shares[t], t))
+
+
+def _fit_scores(latest: MonthSummary, context: Context, shelf: Shelf) -> np.ndarray:
+    """`_fit` of every piece on the shelf at once (up to rounding: see `Shelf.near_best`)."""
+    favoured = sum(((shelf.count(t) > 0).astype(np.int64) for t in _favoured(latest, context)),
+                   np.zeros(len(shelf.products), dtype=np.int64))
+    return shelf.shares(latest.category_shares) + 0.25 * favoured + np.where(shelf.new, 0.1, 0.0)
 
 
 def _fit(latest: MonthSummary, context: Context) -> Callable[[Product], float]:

@@ -6,6 +6,9 @@ import re
 from dataclasses import replace
 from datetime import timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from l3_factory import ARCHIVE, CATALOGUE, SEND, ZONE, at, identity, noor_rows
 from maison.consent.purposes import PURPOSES
 from maison.personalize.composer import DigestInputs
@@ -147,3 +150,32 @@ def test_a_piece_an_earlier_section_shows_leaves_its_slot_to_another() -> None:
     shown = {pid for pid, i in with_earlier(found, shown=frozenset({"H-1"})).items()
              if i.reason.text.startswith("Beyond your wardrobe")}
     assert shown == {"H-2", "H-4"}  # two pieces beyond the wardrobe still, none of them shown twice
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 0.1, 0.25, 0.3, 0.35, 0.6, 1.0]), min_size=1, max_size=30),
+       st.lists(st.booleans(), min_size=30, max_size=30), st.integers(1, 4), st.integers(0, 2**32 - 1))
+def test_the_shelf_hands_a_picker_every_piece_that_can_rank_in_its_exact_top_n(
+    exact: list[float], masked: list[bool], n: int, seed: int
+) -> None:
+    """Pickers score the whole shelf with NumPy (terms summed in another order) and rank only the
+    pieces near the cut exactly: every piece of the exact top `n` (ties included) must be handed over."""
+    import random
+
+    import numpy as np
+
+    from maison.personalize.sections.identity_predictive import Shelf
+    from personalize_factory import product
+
+    pieces = [product(f"S-{i:02d}") for i in range(len(exact))]
+    shelf = Shelf(pieces, SEND.date())
+    rng = random.Random(seed)
+    approx = np.array([x + rng.choice([-1, 0, 1]) * 4e-16 * (1 + x) for x in exact])  # rounding-sized errors
+    mask = np.array(masked[: len(exact)])
+    handed = {p.product_id for p in shelf.near_best(mask, approx, n)}
+    under = [(x, p.product_id) for x, p, m in zip(exact, pieces, mask, strict=True) if m]
+    if not under:
+        assert handed == set()
+        return
+    cut = sorted((x for x, _ in under), reverse=True)[min(n, len(under)) - 1]
+    assert {pid for x, pid in under if x >= cut} <= handed <= {pid for _, pid in under}
