@@ -25,8 +25,8 @@ counts, means, a verdict or a lift over at least 20 members (`cohort_signals`).
 from __future__ import annotations
 
 import threading
-from bisect import bisect_left
 from collections import Counter, OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,7 +34,6 @@ from typing import Any
 from sqlalchemy import Connection
 
 from maison.analytics import aggregates
-from maison.analytics.entities import Sale
 from maison.catalog.entities import Product
 from maison.consent import gateway
 from maison.consent import service as consent
@@ -46,6 +45,8 @@ from maison.models.segments import service as segments
 from maison.models.segments.features import DECLARED  # placed them too, while usable
 from maison.personalize import cohort_signals as signals
 from maison.personalize import derived
+from maison.personalize.reads import ClientReads
+from maison.personalize.trajectory import SalesTimeline
 
 COHORT = "cohort"  # the client_derived kind
 SIGNALS = "similar_customer_signals"
@@ -101,17 +102,23 @@ class Cohort:
                 "data_categories": list(self.data_categories)}
 
 
-def cohort_of(conn: Connection, client_id: str, *, at: datetime, shared: SharedReads | None = None) -> Cohort | None:
-    """The client's cohort as of `at`, or None when consent, data or numbers do not allow one."""
-    if not may(consent.state(conn, client_id, at), SIGNALS, Use.PERSONALIZE):
+def cohort_of(conn: Connection, client_id: str, *, at: datetime, shared: SharedReads | None = None,
+              reads: ClientReads | None = None) -> Cohort | None:
+    """The client's cohort as of `at`, or None when consent, data or numbers do not allow one.
+
+    `reads`: the client's consent and events when the caller has read them already (a job's chunk)."""
+    state = reads.state(client_id, at) if reads is not None else consent.state(conn, client_id, at)
+    if not may(state, SIGNALS, Use.PERSONALIZE):
         return None
     model = shared.model_as_of(at) if shared is not None else segments.model_as_of(conn, at=at)
     if model is None:
         return None
-    placed = segments.place(conn, model, client_id, at=at)
+    read = (lambda reader: reads.events(reader, client_id, at=at)) if reads is not None else None
+    placed = segments.place(conn, model, client_id, at=at, read=read)
     if placed is None:
         return None
-    members = _still_pooled(conn, placed.segment.members, client_id, at=at)
+    members = (shared.still_pooled(placed.segment.members, client_id, at=at) if shared is not None
+               else _still_pooled(conn, placed.segment.members, client_id, at=at))
     if len(members) < MIN_MEMBERS:
         return None
     return Cohort(client_id, placed.segment.segment_id, members, model.model_version, placed.segment.description,
@@ -122,6 +129,10 @@ def _still_pooled(conn: Connection, members: tuple[str, ...], client_id: str, *,
     """Members other than the client whose consent still pools them at `at` (the model is as of Monday).
 
     Their ledgers are cached per member list and whole-ledger mark: any new consent entry reloads them."""
+    return tuple(m for m in _pooled(conn, members, at=at) if m != client_id)
+
+
+def _pooled(conn: Connection, members: tuple[str, ...], *, at: datetime) -> tuple[str, ...]:
     key = (_database(conn), members, segment_marks.consent_mark(conn))
     with _lock:
         book = _books.get(key)
@@ -131,8 +142,7 @@ def _still_pooled(conn: Connection, members: tuple[str, ...], client_id: str, *,
             _books[key] = book
             while len(_books) > 16:
                 _books.popitem(last=False)
-    return tuple(m for m in members if m != client_id
-                 and all(book.may(m, p, Use.PERSONALIZE, at) for p in segments.POOL_PURPOSES))
+    return tuple(m for m in members if all(book.may(m, p, Use.PERSONALIZE, at) for p in segments.POOL_PURPOSES))
 
 
 def reviews(conn: Connection, cohort: Cohort, product_id: str, *, at: datetime) -> list[signals.Review]:
@@ -174,25 +184,63 @@ class SharedReads:
         self._buyers: dict[datetime, tuple[dict[str, int], int]] = {}
         self._buyers_timeline: aggregates.BuyersTimeline | None = None
         self._models: dict[datetime, segments.SegmentModel | None] = {}
-        self._orders: list[aggregates.OrderRow] | None = None
-        self._order_times: list[datetime] = []
+        self._pooled: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self._timeline: tuple[Sequence[Product], SalesTimeline] | None = None
+        self._mark: tuple[int, int] | None = None
+        self._bought: dict[tuple[Any, ...], dict[str, frozenset[str]]] = {}
 
     def member_rows(self, cohort: Cohort, *, at: datetime) -> dict[str, list[dict[str, Any]]]:
-        key = (cohort.model_version, cohort.segment_id, segment_marks.consent_mark(self.conn))
+        return self._prefetched(cohort).read(MEMBERS, cohort.members, at=at)
+
+    def _prefetched(self, cohort: Cohort) -> gateway.Prefetched:
+        key = (cohort.model_version, cohort.segment_id, self._consent_mark())
         found = self._members.get(key)
         if found is None or not found.clients.issuperset(cohort.members):
             found = self._members[key] = gateway.prefetch(
                 self.conn, (*cohort.members, cohort.client_id), until=self.until, categories=MEMBERS.categories)
-        return found.read(MEMBERS, cohort.members, at=at)
+        return found
 
-    def sales(self, start: datetime, end: datetime) -> list[Sale]:
-        """`aggregates.sales(conn, start=start, end=end)` for `end` up to the job's horizon, from one
-        read of every order before it (each L3 digest reads months of the shop's sales)."""
-        if self._orders is None:
-            self._orders = aggregates.order_rows(self.conn, end=self.until)
-            self._order_times = [row.at for row in self._orders]
-        rows = self._orders[bisect_left(self._order_times, start) : bisect_left(self._order_times, end)]
-        return aggregates.first_of_each_order(rows)
+    def still_pooled(self, members: tuple[str, ...], client_id: str, *, at: datetime) -> tuple[str, ...]:
+        """`_still_pooled`, the segment's pooled members worked out once per instant (clients sent at
+        the same instant share them) and the client left out."""
+        key = (members, self._consent_mark(), at)
+        found = self._pooled.get(key)
+        if found is None:
+            found = self._pooled[key] = _pooled(self.conn, members, at=at)
+        return tuple(m for m in found if m != client_id)
+
+    def member_buyers(self, cohort: Cohort, *, at: datetime) -> tuple[dict[str, int], int]:
+        """`signals.buyers` of the members' rows at `at`, from what each member bought as the policy
+        lets it be used at `at`, worked out once per member, segment and instant: the cohorts of clients
+        of one segment sent at one instant differ only by who is left out."""
+        key = (cohort.model_version, cohort.segment_id, self._consent_mark(), at)
+        bought = self._bought.setdefault(key, {})
+        missing = [m for m in cohort.members if m not in bought]
+        if missing:
+            rows = self._prefetched(cohort).read(MEMBERS, missing, at=at)
+            found = signals.bought_by(r for m in missing for r in rows.get(m, ()))
+            bought.update({m: found.get(m, frozenset()) for m in missing})
+        return signals.buyers_among(bought, cohort.members)
+
+    def next_snapshot(self) -> None:
+        """The job ended its read transaction: consent may have changed since (another process)."""
+        self._mark = None
+
+    def _consent_mark(self) -> tuple[int, int]:
+        """The ledger's mark (`segments.repository.consent_mark`), read once per read transaction: what
+        the members' cached reads were read under."""
+        if self._mark is None:
+            self._mark = segment_marks.consent_mark(self.conn)
+        return self._mark
+
+    def timeline(self, products: Sequence[Product]) -> SalesTimeline:
+        """Every order up to the job's horizon, read once, as one `trajectory.SalesTimeline` (per
+        catalogue): each L3 digest reads months of the shop's sales, and a client's view of it
+        `since` their start answers as a timeline of `aggregates.sales(start, at)` would."""
+        if self._timeline is None or self._timeline[0] is not products:
+            rows = aggregates.order_rows(self.conn, end=self.until)
+            self._timeline = (products, SalesTimeline.of_orders(rows, products))
+        return self._timeline[1]
 
     def model_as_of(self, at: datetime) -> segments.SegmentModel | None:
         """`segments.model_as_of`, asked once per model period (`segments.fit_instant`), which is all
@@ -219,12 +267,12 @@ def cohort_product_affinity(conn: Connection, cohort: Cohort, *, at: datetime,
     """Per product bought by at least `min_buyers` members before `at`: how many, and the lift of the
     cohort's share of buyers over all clients' (a lift of 3 = bought three times as often)."""
     if shared is not None and at <= shared.until:
-        rows = shared.member_rows(cohort, at=at)
+        member_buyers, member_count = shared.member_buyers(cohort, at=at)
         all_buyers, all_count = shared.distinct_buyers(at)
     else:
         rows = gateway.read(conn, MEMBERS, cohort.members, at=at)
+        member_buyers, member_count = signals.buyers(r for found in rows.values() for r in found)
         all_buyers, all_count = aggregates.distinct_buyers(conn, before=at)
-    member_buyers, member_count = signals.buyers(r for found in rows.values() for r in found)
     return signals.affinities(member_buyers, member_count, all_buyers, all_count, min_buyers=min_buyers)
 
 

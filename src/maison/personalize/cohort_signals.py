@@ -110,8 +110,14 @@ def affinities(member_buyers: Mapping[str, int], member_count: int, all_buyers: 
 
 def buyers(rows: Iterable[Mapping[str, Any]]) -> tuple[dict[str, int], int]:
     """Distinct buyers per product among rows (`Order Completed` with `client_id`), and buyers of anything."""
+    bought = bought_by(rows)
+    return buyers_among(bought, bought)
+
+
+def bought_by(rows: Iterable[Mapping[str, Any]]) -> dict[str, frozenset[str]]:
+    """The products each client bought among rows (`Order Completed` with `client_id`); clients who
+    bought nothing are absent."""
     per: dict[str, set[str]] = {}
-    everyone: set[str] = set()
     for row in rows:
         props = _props(row)
         if row.get("event") != "Order Completed":
@@ -120,9 +126,20 @@ def buyers(rows: Iterable[Mapping[str, Any]]) -> tuple[dict[str, int], int]:
         for line in lines if isinstance(lines, list) else [props]:
             pid = line.get("product_id") if isinstance(line, Mapping) else None
             if isinstance(pid, str):
-                per.setdefault(pid, set()).add(str(row["client_id"]))
-                everyone.add(str(row["client_id"]))
-    return {pid: len(ids) for pid, ids in per.items()}, len(everyone)
+                per.setdefault(str(row["client_id"]), set()).add(pid)
+    return {client: frozenset(pids) for client, pids in per.items()}
+
+
+def buyers_among(bought: Mapping[str, frozenset[str]], clients: Iterable[str]) -> tuple[dict[str, int], int]:
+    """`buyers` of the rows of `clients`, from what each bought (`bought_by`)."""
+    counts: Counter[str] = Counter()
+    everyone = 0
+    for client in clients:
+        products = bought.get(client)
+        if products:
+            counts.update(products)
+            everyone += 1
+    return dict(counts), everyone
 
 
 def _props(row: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 
 from maison.analytics import aggregates
-from maison.analytics.entities import Sale
 from maison.catalog.entities import ContentPage, Product
 from maison.consent import repository as consent_repo
 from maison.consent.entities import LedgerEntry
@@ -31,6 +30,7 @@ from maison.personalize import cohort as cohorts
 from maison.personalize import derived
 from maison.personalize.history import ClientHistory
 from maison.personalize.l3_inputs import CohortAffinity, IdentityInputs, derive
+from maison.personalize.reads import ClientReads
 from maison.personalize.top_sellers import WINDOW
 from maison.personalize.trajectory import SalesTimeline, months
 from maison.personalize.vocabulary import Vocabulary, from_settings
@@ -47,9 +47,10 @@ def load(
     conn: Connection, client_id: str, *, at: datetime, allowed: frozenset[str], history: ClientHistory | None,
     products: Sequence[Product], pages: Sequence[ContentPage], vocab: Vocabulary | None = None,
     ledger: Sequence[LedgerEntry] | None = None, shared: cohorts.SharedReads | None = None,
+    reads: ClientReads | None = None,
 ) -> IdentityInputs:
     """`ledger`: the client's consent entries when the caller already read them; `shared`: a job's
-    cohort reads (`cohort.SharedReads`)."""
+    cohort reads (`cohort.SharedReads`); `reads`: the client's consent and events, read already."""
     vocab = vocab or vocabulary()
     recorded = frozenset(derived.collections(conn, client_id, at=at - timedelta(microseconds=1)))
     if history is None:
@@ -59,15 +60,13 @@ def load(
     joined = _joined(ledger, history)
     spans = months(joined, at, history.zone) if TASTE_TRAJECTORY in allowed else []
     start = spans[0].start - WINDOW if spans else at
-    sold: list[Sale]
     if not spans:
-        sold = []
+        sales = SalesTimeline([], products)
     elif shared is not None and at <= shared.until:
-        sold = shared.sales(start, at)
+        sales = shared.timeline(products).since(start)  # views are before `at`: no window reaches past it
     else:
-        sold = aggregates.sales(conn, start=start, end=at)
-    sales = SalesTimeline(sold, products)
-    cohort = _cohort(conn, client_id, at=at, shared=shared) if SIMILAR in allowed else None
+        sales = SalesTimeline(aggregates.sales(conn, start=start, end=at), products)
+    cohort = _cohort(conn, client_id, at=at, shared=shared, reads=reads) if SIMILAR in allowed else None
     return derive(history, joined=joined, allowed=allowed, products=products, pages=pages, sales=sales,
                   vocabulary=vocab, recorded=recorded, cohort=cohort)
 
@@ -80,10 +79,11 @@ def _joined(ledger: Sequence[LedgerEntry], history: ClientHistory) -> datetime:
 
 
 def _cohort(
-    conn: Connection, client_id: str, *, at: datetime, shared: cohorts.SharedReads | None = None
+    conn: Connection, client_id: str, *, at: datetime, shared: cohorts.SharedReads | None = None,
+    reads: ClientReads | None = None,
 ) -> CohortAffinity | None:
     """The client's cohort (`personalize.cohort`) and what it buys more than clients overall."""
-    found = cohorts.cohort_of(conn, client_id, at=at, shared=shared)
+    found = cohorts.cohort_of(conn, client_id, at=at, shared=shared, reads=reads)
     if found is None:
         return None
     affinity = cohorts.cohort_product_affinity(conn, found, at=at, shared=shared)

@@ -153,7 +153,7 @@ def _compose(
     if state.level == "L3":
         rest = get_settings().personalize.pick_rest_weeks
         identity = l3.load(conn, client_id, at=at, allowed=allowed, history=inputs.history, products=inputs.products,
-                           pages=inputs.content_pages, ledger=reads.entries(client_id), shared=shared)
+                           pages=inputs.content_pages, ledger=reads.entries(client_id), shared=shared, reads=reads)
         inputs = replace(inputs, identity=identity, sent_picks=sent_picks(conn, client_id, at=at, weeks=rest),
                          pick_rest_weeks=rest)
     return compose(inputs), send, inputs

@@ -24,6 +24,7 @@ may be used.
 
 from __future__ import annotations
 
+import copy
 import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -34,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from maison.analytics.aggregates import OrderRow
 from maison.analytics.entities import Sale
 from maison.catalog import catalogue
 from maison.catalog.entities import Product
@@ -87,15 +89,46 @@ class SalesTimeline:
     trajectory asks at every view, so the sales are kept as arrays (time, product, category,
     units) and a question counts its window with NumPy; the answer is `top_sellers` over the
     window's units, exactly.
+
+    A weekly job builds one timeline of every stored order (`of_orders`) and gives each client
+    a view `since` the start of their months: the sales `aggregates.sales` would read from that
+    start, where an order stored twice counts at its first row after the start.
     """
 
     def __init__(self, sales: Sequence[Sale], products: Sequence[Product]) -> None:
+        self._build(products, [(s, _NEVER) for s in sales])
+
+    @classmethod
+    def of_orders(cls, rows: Sequence[OrderRow], products: Sequence[Product]) -> SalesTimeline:
+        """Every line of every order row (`aggregates.order_rows`, in stored order), each with when its
+        order's previous row was stored, so that `since` can count each order once from any start."""
+        previous: dict[str, int] = {}
+        lines = []
+        for row in rows:
+            before = previous.get(row.order, _NEVER)
+            previous[row.order] = _micros(row.at)
+            lines += [(sale, before) for sale in row.sales]
+        timeline = cls.__new__(cls)
+        timeline._build(products, lines)
+        return timeline
+
+    def since(self, start: datetime) -> SalesTimeline:
+        """This timeline as `aggregates.sales(start=start, ...)` would have read it: nothing before
+        `start`, and lines of an order row only when no earlier row of the same order was stored at
+        or after `start`."""
+        view = copy.copy(self)
+        view._since, view._cache = _micros(start), {}
+        return view
+
+    def _build(self, products: Sequence[Product], lines: Sequence[tuple[Sale, int]]) -> None:
         self._index = _ranking_index(products)
-        known = sorted((s for s in sales if s.product_id in self._index.position), key=lambda s: s.at)
-        self._times = np.array([_micros(s.at) for s in known], dtype=np.int64)
-        self._products = np.array([self._index.position[s.product_id] for s in known], dtype=np.int64)
-        self._units = np.array([s.quantity for s in known], dtype=np.int64)
+        known = sorted(((s, b) for s, b in lines if s.product_id in self._index.position), key=lambda line: line[0].at)
+        self._times = np.array([_micros(s.at) for s, _ in known], dtype=np.int64)
+        self._products = np.array([self._index.position[s.product_id] for s, _ in known], dtype=np.int64)
+        self._units = np.array([s.quantity for s, _ in known], dtype=np.int64)
+        self._previous = np.array([b for _, b in known], dtype=np.int64)
         self._categories = self._index.category_code[self._products] if known else np.zeros(0, dtype=np.int64)
+        self._since: int | None = None
         self._cache: dict[tuple[str, datetime], frozenset[str]] = {}
 
     def top_sellers_at(self, category: str, at: datetime) -> frozenset[str]:
@@ -109,8 +142,11 @@ class SalesTimeline:
         code = self._index.codes.get(category)
         if code is None:
             return frozenset()
-        lo, hi = np.searchsorted(self._times, [_micros(at - WINDOW), _micros(at)], side="left")
+        first = _micros(at - WINDOW) if self._since is None else max(_micros(at - WINDOW), self._since)
+        lo, hi = np.searchsorted(self._times, [first, _micros(at)], side="left")
         inside = self._categories[lo:hi] == code
+        if self._since is not None:
+            inside &= self._previous[lo:hi] < self._since
         sold, where = np.unique(self._products[lo:hi][inside], return_inverse=True)
         units = np.bincount(where, weights=self._units[lo:hi][inside], minlength=len(sold)).astype(np.int64)
         eligible = (units > 0) & self._index.recommendable[sold]
@@ -151,6 +187,7 @@ def _micros(at: datetime) -> int:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NEVER = np.iinfo(np.int64).min  # an order row with no earlier row of its order
 
 
 @dataclass(frozen=True, slots=True)

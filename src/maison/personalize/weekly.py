@@ -92,6 +92,7 @@ def run_week(
                 for c in due
             ]
             conn.commit()
+            shared.next_snapshot()
             with engine.begin() as write:
                 # a run that overlapped this one may have recorded some of them since: the lock
                 # orders the two runs' writes, and the second sees the first's records

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from maison.personalize import cohort_signals as signals
 from maison.personalize.cohort_signals import Review
@@ -78,3 +80,19 @@ def test_a_cohorts_basis_names_only_the_habits_it_rests_on() -> None:
     assert basis("browsing_behaviour", "content_engagement") == "25 similar clients, who browse and read like you"
     assert "browse" not in basis("content_engagement", "purchase_history", "email_engagement")
     assert basis("email_engagement") == "25 similar clients, who open our emails when you do"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d"]), st.sampled_from(["Order Completed", "Product Viewed"]),
+                          st.lists(st.sampled_from(["J", "K", "L", None]), max_size=3), st.booleans()), max_size=25),
+       st.sets(st.sampled_from(["a", "b", "c", "d", "e"])))
+def test_buyers_among_some_clients_are_the_buyers_of_their_rows(orders, among) -> None:  # type: ignore[no-untyped-def]
+    """A job works out what each cohort member bought once and counts any cohort from it: the
+    counts must be `buyers` of exactly those members' rows (lines without a product, other events,
+    an order without line items carrying its product at the top)."""
+    rows = [{"client_id": c, "event": e,
+             "properties": {"products": [{"product_id": p} if p else {"quantity": 1} for p in lines]} if listed
+             else {"product_id": lines[0] if lines else None}}
+            for c, e, lines, listed in orders]
+    assert signals.buyers_among(signals.bought_by(rows), sorted(among)) == signals.buyers(
+        [r for r in rows if r["client_id"] in among])

@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -46,6 +46,7 @@ from maison.catalog import service as catalog
 from maison.consent import gateway
 from maison.consent import service as consent
 from maison.consent.entities import Use
+from maison.consent.readers import Reader
 from maison.models.exceptions import ModelInputError
 from maison.models.segments import features as F
 from maison.models.segments import readers
@@ -193,7 +194,7 @@ def fit(conn: Connection, *, as_of: datetime, segmenter: Segmenter | None = None
 
 
 def place(conn: Connection, model: SegmentModel, client_id: str, *, at: datetime,
-          categories: Sequence[str] = PLACING) -> Placement | None:
+          categories: Sequence[str] = PLACING, read: ClientEvents | None = None) -> Placement | None:
     """The segment whose members behave most like the client, from the client's events before `at`.
 
     Only the blocks the client's consent lets personalisation use at `at` (the gateway's
@@ -203,8 +204,12 @@ def place(conn: Connection, model: SegmentModel, client_id: str, *, at: datetime
     purchase) is placed mostly by the blocks with evidence, not by shares estimated from one
     event. Their declared categories, while usable, count as `DECLARED_EVENTS` events. None when
     fewer than `MIN_EVENTS` behaviour events are usable: a declaration alone places no one.
+
+    `read(reader)`: the client's events as `gateway.read` answers for that reader at `at`, when the
+    caller has them already (a job reads a chunk of clients at once).
     """
-    rows = gateway.read(conn, readers.BEHAVIOUR, [client_id], at=at).get(client_id, [])
+    read = read or _gateway_reader(conn, client_id, at)
+    rows = read(readers.BEHAVIOUR)
     allowed = [r for r in rows if r.get("data_category") in categories]
     evidence = F.block_evidence(allowed, model.vocabulary, at=at)
     used = tuple(b for b in F.BLOCKS if b in categories and evidence.get(b, 0.0) > 0)
@@ -212,7 +217,7 @@ def place(conn: Connection, model: SegmentModel, client_id: str, *, at: datetime
     if len(usable) < MIN_EVENTS:
         return None
     x = F.client_vector(usable, model.vocabulary, at=at)
-    declared = _declared(conn, model, client_id, at=at) if F.DECLARED in categories else None
+    declared = _declared(model, read, at=at) if F.DECLARED in categories else None
     if declared is not None:
         used, evidence = (*used, F.DECLARED), {**evidence, F.DECLARED: DECLARED_EVENTS}
     x = np.concatenate([x, np.zeros(model.blocks.count(F.DECLARED)) if declared is None else declared])
@@ -222,11 +227,19 @@ def place(conn: Connection, model: SegmentModel, client_id: str, *, at: datetime
     return Placement(model.segment(label), used) if label >= 0 else None
 
 
-def _declared(conn: Connection, model: SegmentModel, client_id: str, *, at: datetime) -> np.ndarray | None:
+ClientEvents = Callable[[Reader], Sequence[Mapping[str, Any]]]
+"""One client's events that a reader may use at an instant (`gateway.read`'s answer for them)."""
+
+
+def _gateway_reader(conn: Connection, client_id: str, at: datetime) -> ClientEvents:
+    return lambda reader: gateway.read(conn, reader, [client_id], at=at).get(client_id, [])
+
+
+def _declared(model: SegmentModel, read: ClientEvents, *, at: datetime) -> np.ndarray | None:
     """The client's declared categories as shares, when the model has the block and they may be used."""
     if F.DECLARED not in model.blocks:
         return None
-    rows = gateway.read(conn, readers.DECLARED_INTERESTS, [client_id], at=at).get(client_id, [])
+    rows = read(readers.DECLARED_INTERESTS)
     return F.declared_vector(rows, model.vocabulary.categories, at=at)
 
 
