@@ -75,6 +75,11 @@ class Prefetched:
         self.book = book
         self.until = until
 
+    def stamps(self) -> list[datetime]:
+        """Every row's timestamp, sorted: `read` at two instants with as many rows before each, and the
+        same consent, gives the same answer."""
+        return sorted(t for found in self._stamps.values() for t in found)
+
     def read(self, reader: Reader, client_ids: Iterable[str], *, at: datetime) -> dict[str, list[dict[str, Any]]]:
         """As `read(conn, reader, client_ids, at=at)`, for `at` no later than the prefetch's instant."""
         if at > self.until:

@@ -25,6 +25,7 @@ counts, means, a verdict or a lift over at least 20 members (`cohort_signals`).
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left, bisect_right
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -117,7 +118,8 @@ def cohort_of(conn: Connection, client_id: str, *, at: datetime, shared: SharedR
     placed = segments.place(conn, model, client_id, at=at, read=read)
     if placed is None:
         return None
-    members = (shared.still_pooled(placed.segment.members, client_id, at=at) if shared is not None
+    members = (shared.still_pooled(model.model_version, placed.segment, client_id, at=at)
+               if shared is not None and at <= shared.until
                else _still_pooled(conn, placed.segment.members, client_id, at=at))
     if len(members) < MIN_MEMBERS:
         return None
@@ -173,54 +175,38 @@ def product_signals(conn: Connection, cohort: Cohort, product: Product, *, at: d
 class SharedReads:
     """What a job composing many L3 digests reads once, not once per client: cohorts and the shop's sales.
 
-    Each segment's members' events are read once (`gateway.prefetch`; again after any new consent
-    entry) and the policy is applied to them at each client's own instant, as `gateway.read`
-    would; all clients' buyers per product (an aggregate) are computed once per instant.
+    Each segment's members' events and ledgers are read once (`gateway.prefetch`; again after any
+    new consent entry) and the policy is applied to them at each client's instant, as
+    `gateway.read` would, once per change in what the segment holds (`SegmentReads`); all
+    clients' buyers per product (an aggregate) are counted from one read of the orders; the
+    segment model is asked once per model period; the shop's orders form one timeline.
     """
 
     def __init__(self, conn: Connection, *, until: datetime) -> None:
         self.conn, self.until = conn, until
-        self._members: dict[tuple[Any, ...], gateway.Prefetched] = {}
+        self._segments: dict[tuple[Any, ...], SegmentReads] = {}
         self._buyers: dict[datetime, tuple[dict[str, int], int]] = {}
         self._buyers_timeline: aggregates.BuyersTimeline | None = None
         self._models: dict[datetime, segments.SegmentModel | None] = {}
-        self._pooled: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._timeline: tuple[Sequence[Product], SalesTimeline] | None = None
         self._mark: tuple[int, int] | None = None
-        self._bought: dict[tuple[Any, ...], dict[str, frozenset[str]]] = {}
 
-    def member_rows(self, cohort: Cohort, *, at: datetime) -> dict[str, list[dict[str, Any]]]:
-        return self._prefetched(cohort).read(MEMBERS, cohort.members, at=at)
+    def still_pooled(self, model_version: str, segment: segments.Segment, client_id: str, *,
+                     at: datetime) -> tuple[str, ...]:
+        """`_still_pooled(conn, segment.members, client_id, at=at)`, from the segment's reads."""
+        key = (model_version, segment.segment_id, self._consent_mark())
+        found = self._segments.get(key)
+        if found is None or found.members != segment.members:
+            found = self._segments[key] = SegmentReads(
+                gateway.prefetch(self.conn, segment.members, until=self.until, categories=MEMBERS.categories),
+                segment.members)
+        return found.at(at).pooled_without(client_id)
 
-    def _prefetched(self, cohort: Cohort) -> gateway.Prefetched:
-        key = (cohort.model_version, cohort.segment_id, self._consent_mark())
-        found = self._members.get(key)
-        if found is None or not found.clients.issuperset(cohort.members):
-            found = self._members[key] = gateway.prefetch(
-                self.conn, (*cohort.members, cohort.client_id), until=self.until, categories=MEMBERS.categories)
-        return found
-
-    def still_pooled(self, members: tuple[str, ...], client_id: str, *, at: datetime) -> tuple[str, ...]:
-        """`_still_pooled`, the segment's pooled members worked out once per instant (clients sent at
-        the same instant share them) and the client left out."""
-        key = (members, self._consent_mark(), at)
-        found = self._pooled.get(key)
-        if found is None:
-            found = self._pooled[key] = _pooled(self.conn, members, at=at)
-        return tuple(m for m in found if m != client_id)
-
-    def member_buyers(self, cohort: Cohort, *, at: datetime) -> tuple[dict[str, int], int]:
-        """`signals.buyers` of the members' rows at `at`, from what each member bought as the policy
-        lets it be used at `at`, worked out once per member, segment and instant: the cohorts of clients
-        of one segment sent at one instant differ only by who is left out."""
-        key = (cohort.model_version, cohort.segment_id, self._consent_mark(), at)
-        bought = self._bought.setdefault(key, {})
-        missing = [m for m in cohort.members if m not in bought]
-        if missing:
-            rows = self._prefetched(cohort).read(MEMBERS, missing, at=at)
-            found = signals.bought_by(r for m in missing for r in rows.get(m, ()))
-            bought.update({m: found.get(m, frozenset()) for m in missing})
-        return signals.buyers_among(bought, cohort.members)
+    def member_buyers(self, cohort: Cohort, *, at: datetime) -> tuple[dict[str, int], int] | None:
+        """`signals.buyers` of the cohort members' rows as the policy lets them be used at `at`, when
+        the cohort is pooled members of a segment this job has read (`still_pooled`); else None."""
+        found = self._segments.get((cohort.model_version, cohort.segment_id, self._consent_mark()))
+        return found.at(at).buyers(cohort.members, cohort.client_id) if found is not None else None
 
     def next_snapshot(self) -> None:
         """The job ended its read transaction: consent may have changed since (another process)."""
@@ -261,18 +247,79 @@ class SharedReads:
         return found
 
 
+class SegmentReads:
+    """A segment's members read once (events the cohort signals use, and their whole ledgers), and
+    who is pooled and what each bought at an instant, worked out once per change.
+
+    Who is pooled at t (their consent at t) and what they bought (their rows before t, as their
+    consent at t lets them be used) change only at a member's ledger entry or stored row, so all
+    the instants between two such changes share one answer (`At`). A client's cohort is the
+    pooled members without the client; its counts are the segment's minus the client's own.
+    """
+
+    def __init__(self, prefetched: gateway.Prefetched, members: tuple[str, ...]) -> None:
+        self.prefetched = prefetched
+        self.members = members  # in the segment's order, as `_still_pooled` keeps them
+        self._rows = prefetched.stamps()
+        self._ledger = sorted({e.effective_at for c in self.members for e in prefetched.book.entries.get(c, ())})
+        self._at: dict[tuple[int, int], SegmentAt] = {}
+
+    def at(self, at: datetime) -> SegmentAt:
+        key = (bisect_left(self._rows, at), bisect_right(self._ledger, at))
+        found = self._at.get(key)
+        if found is None:
+            book = self.prefetched.book
+            pooled = tuple(m for m in self.members
+                           if all(book.may(m, p, Use.PERSONALIZE, at) for p in segments.POOL_PURPOSES))
+            rows = self.prefetched.read(MEMBERS, pooled, at=at)
+            found = self._at[key] = SegmentAt(pooled, signals.bought_by(r for kept in rows.values() for r in kept))
+        return found
+
+
+class SegmentAt:
+    """A segment's pooled members at an instant and what each bought (see `SegmentReads`)."""
+
+    def __init__(self, pooled: tuple[str, ...], bought: dict[str, frozenset[str]]) -> None:
+        self.pooled = pooled
+        self._pooled = frozenset(pooled)
+        self.bought = bought
+        self.counts, self.count = signals.buyers_among(bought, pooled)
+
+    def pooled_without(self, client_id: str) -> tuple[str, ...]:
+        return tuple(m for m in self.pooled if m != client_id) if client_id in self._pooled else self.pooled
+
+    def buyers(self, members: Sequence[str], client_id: str) -> tuple[dict[str, int], int] | None:
+        """`signals.buyers` of these members' rows: the segment's counts less the client's own when
+        `members` is the pooled members without the client, counted from what each bought when they
+        are some pooled members; None when some are not pooled members (not read here)."""
+        if not self._pooled.issuperset(members):
+            return None
+        if len(members) != len(self.pooled) - (client_id in self._pooled) or client_id in members:
+            return signals.buyers_among(self.bought, members)
+        own = self.bought.get(client_id) if client_id in self._pooled else None
+        if not own:
+            return dict(self.counts), self.count
+        counts = dict(self.counts)
+        for pid in own:
+            counts[pid] -= 1
+            if not counts[pid]:
+                del counts[pid]
+        return counts, self.count - 1
+
+
 def cohort_product_affinity(conn: Connection, cohort: Cohort, *, at: datetime,
                             min_buyers: int = signals.MIN_BUYERS,
                             shared: SharedReads | None = None) -> dict[str, signals.Affinity]:
     """Per product bought by at least `min_buyers` members before `at`: how many, and the lift of the
     cohort's share of buyers over all clients' (a lift of 3 = bought three times as often)."""
-    if shared is not None and at <= shared.until:
-        member_buyers, member_count = shared.member_buyers(cohort, at=at)
-        all_buyers, all_count = shared.distinct_buyers(at)
-    else:
+    shared = shared if shared is not None and at <= shared.until else None
+    counted = shared.member_buyers(cohort, at=at) if shared is not None else None
+    if counted is None:
         rows = gateway.read(conn, MEMBERS, cohort.members, at=at)
-        member_buyers, member_count = signals.buyers(r for found in rows.values() for r in found)
-        all_buyers, all_count = aggregates.distinct_buyers(conn, before=at)
+        counted = signals.buyers(r for found in rows.values() for r in found)
+    member_buyers, member_count = counted
+    all_buyers, all_count = (shared.distinct_buyers(at) if shared is not None
+                             else aggregates.distinct_buyers(conn, before=at))
     return signals.affinities(member_buyers, member_count, all_buyers, all_count, min_buyers=min_buyers)
 
 

@@ -1,0 +1,89 @@
+"""A weekly job's segment reads (`cohort.SegmentReads`) answer as the per-client path does.
+
+The job reads a segment's members once and answers every client sent at any instant: who is
+still pooled (their consent at the instant) and how many members bought each product (their
+rows before the instant, as their consent then lets them be used). Each answer must be the
+one `_still_pooled` and `signals.buyers` over `gateway`'s read give for that client and instant,
+including across a member's consent change, an order stored between two instants, a client
+who is not a member of the segment they are placed in, and a cohort that is not "the pooled
+members without the client".
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from maison.consent.entities import EntryKind, LedgerEntry, Use
+from maison.consent.gateway import Prefetched
+from maison.consent.service import ConsentBook
+from maison.models.segments.service import POOL_PURPOSES
+from maison.personalize import cohort_signals as signals
+from maison.personalize.cohort import MEMBERS, SegmentReads
+
+T0 = datetime(2026, 3, 2, tzinfo=UTC)
+L3_PURPOSES = ("browsing_behaviour", "similar_customer_signals", "purchase_history")
+
+
+def joined(client: str, at: datetime, purposes: tuple[str, ...] = L3_PURPOSES) -> list[LedgerEntry]:
+    return [LedgerEntry(client, EntryKind.LEVEL, at, level="L3")] + [
+        LedgerEntry(client, EntryKind.PURPOSE, at, purpose=p, granted=True) for p in purposes]
+
+
+def order(client: str, at: datetime, *products: str) -> tuple[datetime, str, dict[str, Any]]:
+    return at, "purchase_history", {"event": "Order Completed", "timestamp": at.isoformat(),
+                                    "properties": {"products": [{"product_id": p} for p in products]}}
+
+
+def segment() -> tuple[tuple[str, ...], Prefetched]:
+    members = ("m1", "m2", "m3", "m4", "m5")
+    ledger = {
+        "m1": joined("m1", T0 - timedelta(days=60)),
+        "m2": joined("m2", T0 - timedelta(days=60))  # withdraws similar-customer signals on Tuesday
+        + [LedgerEntry("m2", EntryKind.PURPOSE, T0 + timedelta(days=1), purpose="similar_customer_signals",
+                       granted=False)],
+        "m3": joined("m3", T0 - timedelta(days=60), ("browsing_behaviour", "similar_customer_signals")),  # no purchases
+        "m4": joined("m4", T0 - timedelta(days=60)),
+        "m5": joined("m5", T0 - timedelta(days=60), ("purchase_history",)),  # never pooled
+    }
+    rows = {
+        "m1": [order("m1", T0 - timedelta(days=9), "A", "B"), order("m1", T0 + timedelta(hours=30), "C")],
+        "m2": [order("m2", T0 - timedelta(days=3), "A")],
+        "m3": [order("m3", T0 - timedelta(days=3), "A")],
+        "m4": [order("m4", T0 - timedelta(days=20), "B"), order("m4", T0 + timedelta(hours=10), "A")],
+        "m5": [order("m5", T0 - timedelta(days=2), "A")],
+    }
+    book = ConsentBook(ledger)
+    return members, Prefetched(frozenset(members), rows, book, T0 + timedelta(days=3))
+
+
+def instants() -> list[datetime]:
+    edges = [T0 + timedelta(hours=10), T0 + timedelta(days=1), T0 + timedelta(hours=30)]
+    return sorted({T0, T0 + timedelta(days=2), *edges, *(t - timedelta(microseconds=1) for t in edges)})
+
+
+def test_pooled_members_and_their_buyers_at_every_instant_are_those_of_the_per_client_path() -> None:
+    members, prefetched = segment()
+    reads = SegmentReads(prefetched, members)
+    answers = set()
+    for at in instants():
+        now = reads.at(at)
+        for client in (*members, "outsider"):  # "outsider": placed in the segment, not one of its members
+            expected = tuple(m for m in members if m != client and all(
+                prefetched.book.may(m, p, Use.PERSONALIZE, at) for p in POOL_PURPOSES))
+            assert now.pooled_without(client) == expected, (client, at)
+            rows = prefetched.read(MEMBERS, expected, at=at)
+            counted = now.buyers(expected, client)
+            assert counted == signals.buyers(r for kept in rows.values() for r in kept), (client, at)
+            answers.add(str(counted))
+            some = expected[:1]  # a cohort that is not "pooled without the client": counted member by member
+            rows = prefetched.read(MEMBERS, some, at=at)
+            assert now.buyers(some, client) == signals.buyers(r for kept in rows.values() for r in kept)
+    assert len(answers) > 4  # the instants and clients change the answer: the test can fail
+
+
+def test_a_cohort_with_members_the_segment_did_not_pool_is_not_answered_from_it() -> None:
+    members, prefetched = segment()
+    now = SegmentReads(prefetched, members).at(T0)
+    assert now.buyers(("m1", "m5"), "m2") is None  # m5 is never pooled: the caller reads for itself
+    assert now.buyers(("m1", "stranger"), "m2") is None
