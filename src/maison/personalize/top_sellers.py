@@ -99,6 +99,13 @@ class Shelves:
         self._ranked: dict[str, list[Product]] = {}
         self._heads: dict[str, _Head] = {}
         self._labels: dict[tuple[str, str], str] = {}
+        self._all_ranked: list[Product] | None = None
+
+    def ranked(self) -> Sequence[Product]:
+        """`rank(products, signals)`: every product, best sellers first (once per instant)."""
+        if self._all_ranked is None:
+            self._all_ranked = rank(self.products, self.signals)
+        return self._all_ranked
 
     def peers(self, category: str) -> Sequence[Product]:
         """Every product of the category, in catalogue order."""

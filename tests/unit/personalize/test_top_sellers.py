@@ -154,6 +154,8 @@ def test_shelves_remember_exactly_what_top_sellers_and_labels_answer(data: st.Da
                         rating_count=st.sampled_from([0, 12]))
     found = {p.product_id: data.draw(figures) for p in products if data.draw(st.booleans())}
     shelves = Shelves(products, found)
+    everyone = sorted(products, key=lambda p: (-found.get(p.product_id, Signals()).units, p.product_id))
+    assert list(shelves.ranked()) == everyone  # best sellers of the whole shop (search coordinates)
     for category in categories:
         peers = [p for p in products if p.category == category]
         for exclude in (frozenset(), frozenset(p.product_id for p in peers[::2])):

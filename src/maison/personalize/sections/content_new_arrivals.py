@@ -105,6 +105,19 @@ def new_arrivals(products: Sequence[Product], at: datetime) -> tuple[Product, ..
                              lambda: tuple(p for p in products if is_new_arrival(p, at)))
 
 
+def _arrivals_by_stem(products: Sequence[Product], at: datetime) -> dict[str, frozenset[str]]:
+    """The new arrivals at `at` carrying each facet stem (once per `Catalogue` and day)."""
+
+    def compute() -> dict[str, frozenset[str]]:
+        known, found = facet_stems(products), defaultdict(set)
+        for p in new_arrivals(products, at):
+            for stem in known[p.product_id]:
+                found[stem].add(p.product_id)
+        return {stem: frozenset(ids) for stem, ids in found.items()}
+
+    return catalogue.derived(products, ("content_new_arrivals.arrivals_by_stem", at.date()), compute)
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     """The client's visits to one values page and the seconds they spent there."""
@@ -196,7 +209,11 @@ def build(inputs: DigestInputs) -> list[Section]:
     known = facet_stems(inputs.products)
     weights, idf = topic_weights(reads), _rarity(inputs.products, known)
     bought = history.bought()
-    candidates = [p for p in new_arrivals(inputs.products, history.at) if offerable(p, bought)]
+    # every term of a match is >= 0, so only pieces with a facet stem the client read about can match
+    read_about = [stem for stem, w in weights.items() if w * idf.get(stem, 0.0) > 0]
+    touched = set().union(*(_arrivals_by_stem(inputs.products, history.at).get(s, ()) for s in read_about))
+    candidates = [p for p in new_arrivals(inputs.products, history.at)
+                  if p.product_id in touched and offerable(p, bought)]
     chosen = _choose(candidates, weights, idf, lambda p: known[p.product_id])
     if not chosen:
         return []

@@ -13,8 +13,9 @@ list: the tags are whatever the catalogue uses.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from maison.catalog import catalogue
@@ -60,15 +61,21 @@ def latest_search(history: ClientHistory) -> Moment | None:
 
 
 def coordinates(anchor: Product | None, tags: Sequence[str], products: Sequence[Product],
-                signals: Mapping[str, Signals], history: ClientHistory) -> list[Product]:
-    """Offerable pieces carrying a matching tag: the anchor's stylist pairings, else the best sellers."""
+                signals: Mapping[str, Signals], history: ClientHistory,
+                ranked: Callable[[], Sequence[Product]] | None = None) -> list[Product]:
+    """Offerable pieces carrying a matching tag: the anchor's stylist pairings, else the best sellers.
+
+    `ranked()`: the products already in best-seller order (`Shelves.ranked`, once per instant)."""
     by_id = catalogue.by_id(products)
+    pool: Iterable[Product]
     if anchor is not None:
         pool = [by_id[pid] for pid in anchor.pairs_with if pid in by_id]
+    elif ranked is not None:
+        pool = ranked()
     else:
         pool = sorted(products, key=lambda p: (-signals.get(p.product_id, Signals()).units, p.product_id))
-    bought = history.bought()
-    return [p for p in pool if set(tags) & set(p.tags) and offerable(p, bought)][:MAX_ITEMS]
+    bought, wanted = history.bought(), set(tags)
+    return list(islice((p for p in pool if wanted & set(p.tags) and offerable(p, bought)), MAX_ITEMS))
 
 
 def _anchor(history: ClientHistory, products: Sequence[Product], tags: Sequence[str],
@@ -94,10 +101,11 @@ def build(inputs: DigestInputs) -> list[Section]:
     if not tags:
         return []
     anchor = _anchor(history, inputs.products, tags, inputs.allowed)
-    chosen = coordinates(anchor.product if anchor else None, tags, inputs.products, inputs.signals, history)
+    ranked = inputs.shelves.ranked if inputs.shelves is not None else None
+    chosen = coordinates(anchor.product if anchor else None, tags, inputs.products, inputs.signals, history, ranked)
     if not chosen and anchor is not None:  # none of its pairings fits the search: answer the search alone
         anchor = None
-        chosen = coordinates(None, tags, inputs.products, inputs.signals, history)
+        chosen = coordinates(None, tags, inputs.products, inputs.signals, history, ranked)
     if not chosen:
         return []
     asked = f'You searched for "{query}" on {when(search.local)}.'
