@@ -39,12 +39,18 @@ def append(conn: Connection, entries: Sequence[LedgerEntry], *, recorded_at: dat
     )
 
 
+_ENTRY_COLUMNS = (  # LedgerEntry's fields, in its order: a row builds an entry positionally
+    consent_ledger.c.client_id, consent_ledger.c.kind, consent_ledger.c.effective_at, consent_ledger.c.purpose,
+    consent_ledger.c.granted, consent_ledger.c.level, consent_ledger.c.method, consent_ledger.c.source,
+    consent_ledger.c.notice_version, consent_ledger.c.geography, consent_ledger.c.message_id, consent_ledger.c.actor,
+)
+_KINDS = {k.value: k for k in EntryKind}
+
+
 def _entry(row: Any) -> LedgerEntry:
-    return LedgerEntry(
-        client_id=row.client_id, kind=EntryKind(row.kind), effective_at=row.effective_at,
-        purpose=row.purpose, granted=row.granted, level=row.level, method=row.method, source=row.source,
-        notice_version=row.notice_version, geography=row.geography, message_id=row.message_id, actor=row.actor,
-    )
+    """A ledger row (`_ENTRY_COLUMNS`) as an entry: a job reads every client's ledger, so this is
+    built without keyword matching or an enum lookup per row."""
+    return LedgerEntry(row[0], _KINDS[row[1]], *row[2:])
 
 
 def entries_for(
@@ -58,7 +64,7 @@ def entries_for(
     if only == []:
         return {}
     for chunk in value_chunks(conn, ids):
-        stmt = select(consent_ledger).where(is_one_of(conn, consent_ledger.c.client_id, chunk))
+        stmt = select(*_ENTRY_COLUMNS).where(is_one_of(conn, consent_ledger.c.client_id, chunk))
         if only is not None:
             stmt = stmt.where(consent_ledger.c.kind == EntryKind.PURPOSE.value, consent_ledger.c.purpose.in_(only))
         for row in conn.execute(stmt.order_by(consent_ledger.c.effective_at, consent_ledger.c.id)):

@@ -96,6 +96,13 @@ class Shelves:
         for p in products:
             self._peers.setdefault(p.category, []).append(p)
         self.by_id = {p.product_id: p for p in products}
+        # the products each category has signals for: the others sold, were viewed and saved nothing,
+        # so no "first" or "most" can be theirs and no top seller either
+        self._active: dict[str, list[Product]] = {}
+        for pid in signals:
+            found = self.by_id.get(pid)
+            if found is not None:
+                self._active.setdefault(found.category, []).append(found)
         self._ranked: dict[str, list[Product]] = {}
         self._heads: dict[str, _Head] = {}
         self._labels: dict[tuple[str, str], str] = {}
@@ -115,8 +122,8 @@ class Shelves:
         """`top_sellers(products, signals, category=category, n=n, exclude=exclude)`."""
         ranked = self._ranked.get(category)
         if ranked is None:
-            ranked = self._ranked[category] = top_sellers(self.peers(category), self.signals, category=category,
-                                                          n=len(self.peers(category)))
+            active = self._active.get(category, [])
+            ranked = self._ranked[category] = top_sellers(active, self.signals, category=category, n=len(active))
         # `rank` is a total order (units, then product_id), so leaving some out after ranking is ranking the rest
         return [p for p in ranked if p.product_id not in exclude][:n]
 
@@ -132,7 +139,7 @@ class Shelves:
         """What the category-wide labels are judged against, worked out once per category."""
         found = self._heads.get(category)
         if found is None:
-            found = self._heads[category] = _head(self.peers(category), self.signals)
+            found = self._heads[category] = _head(self._active.get(category, []), self.signals)
         return found
 
     def _choose_label(self, product: Product) -> str:
@@ -153,8 +160,9 @@ class Shelves:
 
 @dataclass(frozen=True, slots=True)
 class _Head:
-    """A category's leader by `rank` (None when it has no product) and its most viewers and wishlist
-    adds (0 when it has no product): all that `_bestseller` and `_most` read from the peers."""
+    """A category's leader by `rank` among the products that sold (None when none did) and its most
+    viewers and wishlist adds (0 when none has any): all that `_bestseller` and `_most` read from
+    the peers."""
 
     leader: str | None
     viewers: int
@@ -162,9 +170,11 @@ class _Head:
 
 
 def _head(peers: Sequence[Product], signals: Mapping[str, Signals]) -> _Head:
-    """One pass over the category: the minimum of `rank`'s key is its first product (product ids
-    break ties, and an equal key means an equal id, so the leader's id is the same either way)."""
-    first = min(peers, key=lambda p: (-_of(signals, p).units, p.product_id), default=None)
+    """One pass over the category's products with signals: the minimum of `rank`'s key is its first
+    product (product ids break ties, and an equal key means an equal id, so the leader's id is the
+    same either way). A leader that sold nothing is no Bestseller, so it is left out (None)."""
+    first = min((p for p in peers if _of(signals, p).units > 0),
+                key=lambda p: (-_of(signals, p).units, p.product_id), default=None)
     return _Head(
         leader=first.product_id if first is not None else None,
         viewers=max((_of(signals, p).viewers for p in peers), default=0),
