@@ -125,14 +125,11 @@ def market_signals(conn: Connection, *, at: datetime) -> dict[str, Signals]:
 
 def signals_of(market: MarketFigures) -> dict[str, Signals]:
     """One `Signals` per product the market mentions."""
-    ids = set(market.units) | set(market.viewers) | set(market.wishlist_adds) | set(market.ratings)
-    none = Rating(0.0, 0)
-    return {
-        pid: Signals(
-            units=market.units.get(pid, 0), units_recent=market.units_recent.get(pid, 0),
-            viewers=market.viewers.get(pid, 0), wishlist_adds=market.wishlist_adds.get(pid, 0),
-            rating_mean=market.ratings[pid].mean if pid in market.ratings else None,
-            rating_count=market.ratings.get(pid, none).count,
-        )
-        for pid in ids
-    }
+    units, recent, viewers, saves, ratings = (market.units.get, market.units_recent.get, market.viewers.get,
+                                              market.wishlist_adds.get, market.ratings.get)
+    found: dict[str, Signals] = {}
+    for pid in {*market.units, *market.viewers, *market.wishlist_adds, *market.ratings}:
+        rated = ratings(pid)  # positional, in `Signals`' field order: one per product per instant
+        found[pid] = Signals(units(pid, 0), recent(pid, 0), viewers(pid, 0), saves(pid, 0),
+                             rated.mean if rated is not None else None, rated.count if rated is not None else 0)
+    return found
