@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from maison.catalog import catalogue
 from maison.catalog.entities import Product
 
 WINDOW = timedelta(days=30)
@@ -92,10 +93,8 @@ class Shelves:
     def __init__(self, products: Sequence[Product], signals: Mapping[str, Signals]) -> None:
         self.products = products
         self.signals = signals
-        self._peers: dict[str, list[Product]] = {}
-        for p in products:
-            self._peers.setdefault(p.category, []).append(p)
-        self.by_id = {p.product_id: p for p in products}
+        self._peers = catalogue.by_category(products)  # once per `Catalogue`, shared by every instant
+        self.by_id = catalogue.by_id(products)
         # the products each category has signals for: the others sold, were viewed and saved nothing,
         # so no "first" or "most" can be theirs and no top seller either
         self._active: dict[str, list[Product]] = {}
