@@ -427,9 +427,10 @@ def _favoured(latest: MonthSummary, context: Context) -> list[str]:
 
 def _fit_scores(latest: MonthSummary, context: Context, shelf: Shelf) -> np.ndarray:
     """`_fit` of every piece on the shelf at once (up to rounding: see `Shelf.near_best`)."""
-    favoured = sum(((shelf.count(t) > 0).astype(np.int64) for t in _favoured(latest, context)),
-                   np.zeros(len(shelf.products), dtype=np.int64))
-    return shelf.shares(latest.category_shares) + 0.25 * favoured + np.where(shelf.new, 0.1, 0.0)
+    favoured: np.ndarray = sum(((shelf.count(t) > 0).astype(np.int64) for t in _favoured(latest, context)),
+                               np.zeros(len(shelf.products), dtype=np.int64))
+    scores: np.ndarray = shelf.shares(latest.category_shares) + 0.25 * favoured + np.where(shelf.new, 0.1, 0.0)
+    return scores
 
 
 def _fit(latest: MonthSummary, context: Context) -> Callable[[Product], float]:
