@@ -53,6 +53,39 @@ def read(
     return dict(found)
 
 
+def read_about(
+    conn: Connection, reader: Reader, client_ids: Iterable[str], *, at: datetime, event: str, product_id: str,
+) -> dict[str, list[dict[str, Any]]]:
+    """`read(conn, reader, client_ids, at=at)` narrowed to one event about one product: the rows
+    `read` returns whose `event` is `event` and whose stored `product_id` is `product_id`.
+
+    A product page asks what a cohort of hundreds or thousands of clients said about one piece.
+    The few rows about it are found first (by the product index) and the policy is applied to
+    their clients alone, per client and category at `at`, as `read` applies it: the ledgers and
+    events of the others are never loaded.
+    """
+    ids = sorted(set(client_ids))
+    wanted = sorted(reader.categories)
+    candidates = []
+    for start in range(0, len(ids), _CHUNK):
+        candidates += conn.execute(
+            select(events.c.client_id, events.c.data_category, events.c.raw)
+            .where(events.c.product_id == product_id, events.c.event == event,
+                   events.c.client_id.in_(ids[start : start + _CHUNK]), events.c.data_category.in_(wanted),
+                   events.c.timestamp < at)
+            .order_by(events.c.client_id, events.c.timestamp, events.c.id)
+        ).all()
+    if not candidates:
+        return {}
+    book = consent.book(conn, {row.client_id for row in candidates})
+    allowed = {c: _allowed(book, reader, c, at) for c in {row.client_id for row in candidates}}
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in candidates:
+        if row.data_category in allowed[row.client_id]:
+            found[row.client_id].append({**row.raw, "data_category": row.data_category, "client_id": row.client_id})
+    return dict(found)
+
+
 def _allowed(book: consent.ConsentBook, reader: Reader, client_id: str, at: datetime) -> set[str]:
     """The reader's categories this client's consent lets it use at the instant: the one policy."""
     return {cat for cat in reader.categories if book.may(client_id, cat, reader.use, at)}

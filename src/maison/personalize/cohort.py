@@ -149,7 +149,7 @@ def _pooled(conn: Connection, members: tuple[str, ...], *, at: datetime) -> tupl
 
 def reviews(conn: Connection, cohort: Cohort, product_id: str, *, at: datetime) -> list[signals.Review]:
     """Each member's latest review of a product before `at` (for aggregation only)."""
-    rows = gateway.read(conn, MEMBERS, cohort.members, at=at)
+    rows = gateway.read_about(conn, MEMBERS, cohort.members, at=at, event=signals.REVIEWED, product_id=product_id)
     return list(signals.latest_reviews((r for found in rows.values() for r in found), product_id).values())
 
 

@@ -17,6 +17,7 @@ MIN_FIT_ANSWERS = 20
 MIN_BUYERS = 5
 FIT_ANSWERS = ("runs small", "true to size", "runs large")
 TRUE_TO_SIZE = "true to size"
+REVIEWED = "Product Reviewed"  # the event whose rating and fit answer a cohort speaks from
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ def latest_reviews(rows: Iterable[Mapping[str, Any]], product_id: str) -> dict[s
     found: dict[str, Review] = {}
     for row in rows:
         props = _props(row)
-        if row.get("event") != "Product Reviewed" or props.get("product_id") != product_id:
+        if row.get("event") != REVIEWED or props.get("product_id") != product_id:
             continue
         rating, fit = props.get("rating"), props.get("fit")
         score = int(rating) if isinstance(rating, int | float) and not isinstance(rating, bool) and 1 <= rating <= 5 \

@@ -98,3 +98,37 @@ def test_events_read_once_for_a_job_answer_as_the_gateway_at_every_earlier_insta
         assert answers[5] == ["decl", "other"]  # u1 switched browsing off: stored, no longer used
         with pytest.raises(ValueError, match="prefetched up to"):  # it would answer from incomplete rows
             once.read(READER, clients, at=datetime(2026, 1, 21, tzinfo=UTC))
+
+
+def test_a_read_about_one_product_is_the_gateways_read_narrowed_to_it(engine):  # type: ignore[no-untyped-def]
+    """A product page reads what a cohort said about one piece: the rows `read` gives, of that
+    event and product only, with the policy at the instant (a withdrawal; no consent on record)."""
+    reader = declare("test.reviews", use=Use.PERSONALIZE, categories=("purchase_history",), why="contract test")
+
+    def review(user: str, mid: str, at: str, product: str, rating: int) -> dict:  # type: ignore[type-arg]
+        return {"type": "track", "event": "Product Reviewed", "userId": user, "messageId": mid, "timestamp": at,
+                "properties": {"product_id": product, "rating": rating}}
+
+    send(engine,
+         consent_message(at="2026-01-05T10:00:00+00:00", level="L2", userId="u1"),
+         consent_message(at="2026-01-05T10:00:00+00:00", level="L2", userId="u2"),
+         consent_message(at="2026-01-05T10:00:00+00:00", level="L1", userId="u3"),
+         review("u1", "r1", "2026-01-06T10:00:00Z", "P", 5), review("u1", "r1b", "2026-01-08T10:00:00Z", "P", 3),
+         review("u1", "r1q", "2026-01-06T11:00:00Z", "Q", 4), review("u2", "r2", "2026-01-07T10:00:00Z", "P", 4),
+         review("u3", "r3", "2026-01-07T10:00:00Z", "P", 1), review("u4", "r4", "2026-01-07T10:00:00Z", "P", 2),
+         {"type": "track", "event": "Order Completed", "userId": "u2", "messageId": "o2",
+          "timestamp": "2026-01-07T11:00:00Z", "properties": {"product_id": "P", "products": [{"product_id": "P"}]}},
+         consent_message(at="2026-01-09T10:00:00+00:00", level="L2", off=("purchase_history",), userId="u2"))
+    with engine.connect() as conn:
+        clients = [find_client(conn, u) for u in ("u1", "u2", "u3", "u4")]
+        answers = []
+        for at in map(datetime.fromisoformat, ("2026-01-06T10:00:00+00:00", "2026-01-08T10:00:00.000001+00:00",
+                                               "2026-01-10T00:00:00+00:00")):
+            whole = gateway.read(conn, reader, clients, at=at)
+            expected = {c: kept for c, rows in whole.items()
+                        if (kept := [r for r in rows if r["event"] == "Product Reviewed"
+                                     and r["properties"]["product_id"] == "P"])}
+            found = gateway.read_about(conn, reader, clients, at=at, event="Product Reviewed", product_id="P")
+            assert found == expected, at
+            answers.append(sorted(r["messageId"] for rows in found.values() for r in rows))
+    assert answers == [[], ["r1", "r1b", "r2", "r3"], ["r1", "r1b", "r3"]]  # u2 withdrew; u4 never consented
