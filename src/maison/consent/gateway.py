@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, select
 
 from maison.consent import service as consent
 from maison.consent.readers import Reader
@@ -66,7 +66,7 @@ def read_about(
     """
     ids = sorted(set(client_ids))
     wanted = sorted(reader.categories)
-    candidates = []
+    candidates: list[Row[Any, Any, Any]] = []
     for start in range(0, len(ids), _CHUNK):
         candidates += conn.execute(
             select(events.c.client_id, events.c.data_category, events.c.raw)
