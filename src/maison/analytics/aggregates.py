@@ -142,17 +142,7 @@ def stored_total(conn: Connection) -> tuple[int, int]:
 
 def distinct_buyers(conn: Connection, *, before: datetime) -> tuple[dict[str, int], int]:
     """Distinct clients who bought each product before an instant, and distinct clients who bought anything."""
-    rows = conn.execute(
-        select(events.c.client_id, events.c.product_id, events.c.raw)
-        .where(events.c.event == ORDER_COMPLETED, events.c.timestamp < before)
-    )
-    buyers: dict[str, set[str]] = defaultdict(set)
-    everyone: set[str] = set()
-    for row in rows:
-        for sale in line_items(row.raw, row.product_id, before):
-            buyers[sale.product_id].add(row.client_id)
-            everyone.add(row.client_id)
-    return {pid: len(ids) for pid, ids in buyers.items()}, len(everyone)
+    return BuyersTimeline(conn, end=before).at(before)
 
 
 class BuyersTimeline:

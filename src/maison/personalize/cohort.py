@@ -144,7 +144,7 @@ def _pooled(conn: Connection, members: tuple[str, ...], *, at: datetime) -> tupl
             _books[key] = book
             while len(_books) > 16:
                 _books.popitem(last=False)
-    return tuple(m for m in members if all(book.may(m, p, Use.PERSONALIZE, at) for p in segments.POOL_PURPOSES))
+    return tuple(m for m in members if segments.pooled(book, m, at=at))
 
 
 def reviews(conn: Connection, cohort: Cohort, product_id: str, *, at: datetime) -> list[signals.Review]:
@@ -268,9 +268,7 @@ class SegmentReads:
         key = (bisect_left(self._rows, at), bisect_right(self._ledger, at))
         found = self._at.get(key)
         if found is None:
-            book = self.prefetched.book
-            pooled = tuple(m for m in self.members
-                           if all(book.may(m, p, Use.PERSONALIZE, at) for p in segments.POOL_PURPOSES))
+            pooled = tuple(m for m in self.members if segments.pooled(self.prefetched.book, m, at=at))
             rows = self.prefetched.read(MEMBERS, pooled, at=at)
             found = self._at[key] = SegmentAt(pooled, signals.bought_by(r for kept in rows.values() for r in kept))
         return found

@@ -17,10 +17,10 @@ from maison.personalize.collection_access import Access, unlocked
 from maison.personalize.history import ClientHistory
 from maison.personalize.trajectory import MonthSummary, SalesTimeline, trajectory
 from maison.personalize.values import InferredValue, infer
+from maison.personalize.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from maison.personalize.cohort import Cohort
-from maison.personalize.vocabulary import Vocabulary
 
 TASTE_TRAJECTORY, VALUES = "taste_trajectory", "values_inference"
 

@@ -152,10 +152,16 @@ def clear_cache() -> None:
         _marks.clear()
 
 
+def pooled(book: consent.ConsentBook, client_id: str, *, at: datetime) -> bool:
+    """Whether the client's consent pools them at `at`: their browsing may be used to personalise
+    and they take part in similar-customer signals themselves (reciprocity)."""
+    return all(book.may(client_id, p, Use.PERSONALIZE, at) for p in POOL_PURPOSES)
+
+
 def fit(conn: Connection, *, as_of: datetime, segmenter: Segmenter | None = None) -> SegmentModel | None:
     """Fit segments on the pooled clients' events before `as_of` (no cache)."""
     book = consent.book(conn, repo.client_ids(conn))
-    pool = sorted(c for c in book.entries if all(book.may(c, p, Use.PERSONALIZE, as_of) for p in POOL_PURPOSES))
+    pool = sorted(c for c in book.entries if pooled(book, c, at=as_of))
     rows = gateway.read(conn, readers.BEHAVIOUR, pool, at=as_of)
     vocab = F.vocabulary(catalog.list_products(conn), _content_types(conn, rows))
     blocks = [f.block for f in vocab.features]

@@ -9,7 +9,7 @@ speak in the client's own days and parts of day, from the local times of their e
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from maison.catalog.entities import Product
@@ -29,8 +29,14 @@ def offerable(product: Product, bought: frozenset[str]) -> bool:
 
 def is_new_arrival(product: Product, at: datetime) -> bool:
     """`launched_on` within the 30 days before `at` (dates compared in UTC)."""
+    return is_new_on(product, at.date())
+
+
+def is_new_on(product: Product, day: date) -> bool:
+    """`is_new_arrival` at any instant of `day`: the rule reads only the date (for what is worked
+    out once per day and shared by every client sent that day)."""
     launched = product.launched_on
-    return launched is not None and at.date() - NEW_ARRIVAL <= launched <= at.date()
+    return launched is not None and day - NEW_ARRIVAL <= launched <= day
 
 
 def item(product: Product, reason: Reason) -> Item:

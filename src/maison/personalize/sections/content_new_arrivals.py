@@ -33,7 +33,7 @@ from maison.catalog import catalogue
 from maison.catalog.entities import ContentPage, Product
 from maison.personalize.entities import Section
 from maison.personalize.history import ClientHistory, Moment
-from maison.personalize.sections.common import count_text, duration, is_new_arrival, item, listing, offerable, reason
+from maison.personalize.sections.common import count_text, duration, is_new_on, item, listing, offerable, reason
 
 if TYPE_CHECKING:
     from maison.personalize.composer import DigestInputs
@@ -102,7 +102,7 @@ def new_arrivals(products: Sequence[Product], at: datetime) -> tuple[Product, ..
     the few new arrivals are all that is left to check per client."""
     day: date = at.date()
     return catalogue.derived(products, ("content_new_arrivals.new_arrivals", day),
-                             lambda: tuple(p for p in products if is_new_arrival(p, at)))
+                             lambda: tuple(p for p in products if is_new_on(p, day)))
 
 
 def _arrivals_by_stem(products: Sequence[Product], at: datetime) -> dict[str, frozenset[str]]:

@@ -48,7 +48,7 @@ from maison.personalize.entities import Item, Reason, Section
 from maison.personalize.history import ClientHistory, Moment
 from maison.personalize.l3_inputs import IdentityInputs
 from maison.personalize.repeats import resting
-from maison.personalize.sections.common import NEW_ARRIVAL, is_new_arrival, item, listing, reason
+from maison.personalize.sections.common import is_new_arrival, is_new_on, item, listing, reason
 from maison.personalize.trajectory import MonthSummary, percent, rising_tags
 from maison.personalize.values import InferredValue
 
@@ -85,7 +85,7 @@ class Shelf:
         for p in self.products:
             self.categories.setdefault(p.category, len(self.categories))
         self.category = np.array([self.categories[p.category] for p in self.products], dtype=np.int64)
-        self.new = np.array([_is_new_on(p, day) for p in self.products], dtype=bool)
+        self.new = np.array([is_new_on(p, day) for p in self.products], dtype=bool)
         self.provenanced = np.array([bool(_provenance(p)) for p in self.products], dtype=bool)
         self.restricted = tuple(i for i, p in enumerate(self.products) if p.access_restricted)
         tags: dict[str, np.ndarray] = {}
@@ -130,12 +130,6 @@ class Shelf:
         scores = approx[where]
         cut = np.partition(scores, len(scores) - n)[len(scores) - n] if len(scores) > n else scores.min()
         return [self.products[i] for i in where[scores >= cut - NEAR]]
-
-
-def _is_new_on(product: Product, day: date) -> bool:
-    """`common.is_new_arrival` at any instant of `day`."""
-    launched = product.launched_on
-    return launched is not None and day - NEW_ARRIVAL <= launched <= day
 
 
 def shelf(products: Sequence[Product], day: date) -> Shelf:
