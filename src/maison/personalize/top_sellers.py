@@ -25,9 +25,10 @@ intent (saves), which are weaker signals; the category fallback last.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import chain
 
 from maison.catalog import catalogue
 from maison.catalog.entities import Product
@@ -105,13 +106,18 @@ class Shelves:
         self._ranked: dict[str, list[Product]] = {}
         self._heads: dict[str, _Head] = {}
         self._labels: dict[tuple[str, str], str] = {}
-        self._all_ranked: list[Product] | None = None
+        self._sold: list[Product] | None = None
 
-    def ranked(self) -> Sequence[Product]:
-        """`rank(products, signals)`: every product, best sellers first (once per instant)."""
-        if self._all_ranked is None:
-            self._all_ranked = rank(self.products, self.signals)
-        return self._all_ranked
+    def ranked(self) -> Iterator[Product]:
+        """`rank(products, signals)`, lazily: the products that sold in the window ranked (once per
+        instant), then every other one by product_id (the catalogue's id order, once per `Catalogue`).
+        That is `rank`'s order, since all that sold nothing share its first key; a caller that stops
+        at its sixth match never walks the unsold thousands."""
+        if self._sold is None:
+            self._sold = rank([p for ps in self._active.values() for p in ps if _of(self.signals, p).units > 0],
+                              self.signals)
+        unsold = (p for p in catalogue.in_id_order(self.products) if _of(self.signals, p).units == 0)
+        return chain(self._sold, unsold)
 
     def peers(self, category: str) -> Sequence[Product]:
         """Every product of the category, in catalogue order."""

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from maison.analytics.aggregates import units_sold
 from maison.analytics.entities import Sale
+from maison.catalog.catalogue import Catalogue
 from maison.catalog.entities import Product
 from maison.personalize.top_sellers import (
     LABEL_PRIORITY,
@@ -149,6 +150,9 @@ def test_shelves_remember_exactly_what_top_sellers_and_labels_answer(data: st.Da
     n = data.draw(st.integers(1, 25))
     products = [product(f"P-{i:02d}", data.draw(st.sampled_from(categories)), online=data.draw(st.sampled_from([0, 3])),
                         restricted=data.draw(st.booleans())) for i in range(n)]
+    products = data.draw(st.permutations(products))  # catalogue order is not id order
+    if data.draw(st.booleans()):
+        products = Catalogue(products)
     figures = st.builds(Signals, units=st.integers(0, 4), units_recent=st.integers(0, 2), viewers=st.integers(0, 3),
                         wishlist_adds=st.integers(0, 2), rating_mean=st.sampled_from([None, 4.0, 4.6]),
                         rating_count=st.sampled_from([0, 12]))

@@ -62,7 +62,7 @@ def latest_search(history: ClientHistory) -> Moment | None:
 
 def coordinates(anchor: Product | None, tags: Sequence[str], products: Sequence[Product],
                 signals: Mapping[str, Signals], history: ClientHistory,
-                ranked: Callable[[], Sequence[Product]] | None = None) -> list[Product]:
+                ranked: Callable[[], Iterable[Product]] | None = None) -> list[Product]:
     """Offerable pieces carrying a matching tag: the anchor's stylist pairings, else the best sellers.
 
     `ranked()`: the products already in best-seller order (`Shelves.ranked`, once per instant)."""
