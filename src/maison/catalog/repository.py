@@ -22,7 +22,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.schema import Column
 
-from maison.catalog.entities import ONLINE, ContentPage, Product, ProductFilter
+from maison.catalog.entities import ONLINE, ContentPage, Facets, Product, ProductFilter
 from maison.core.dialect import upsert
 from maison.core.schema import content_pages, products, stock
 
@@ -185,6 +185,13 @@ def list_products(
         .offset(offset)
     )
     return _load(conn, query.limit(limit) if limit is not None else query)
+
+
+def product_facets(conn: Connection) -> list[Facets]:
+    """Every product's `Facets`, by product_id."""
+    query = select(products.c.product_id, products.c.category, products.c.tags, products.c.price)
+    return [Facets(pid, category, tuple(tags), price)
+            for pid, category, tags, price in conn.execute(query.order_by(products.c.product_id))]
 
 
 def count_products(conn: Connection, flt: ProductFilter | None = None) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 
 from maison.catalog import repository as repo
 from maison.catalog import rules
-from maison.catalog.entities import ContentPage, ImportReport, Product, ProductFilter, RowError
+from maison.catalog.entities import ContentPage, Facets, ImportReport, Product, ProductFilter, RowError
 from maison.catalog.exceptions import InvalidCatalogFile, UnknownContentPage, UnknownProduct
 from maison.catalog.files import SUFFIXES, Format, format_for
 
@@ -106,6 +106,11 @@ def list_products(
 ) -> list[Product]:
     """Products matching `flt`, by product_id; `limit=None` returns all of them."""
     return repo.list_products(conn, flt, limit=limit, offset=offset)
+
+
+def product_facets(conn: Connection) -> list[Facets]:
+    """Every product's id, category, tags and price, by product_id (no stock, no other attributes)."""
+    return repo.product_facets(conn)
 
 
 def count_products(conn: Connection, flt: ProductFilter | None = None) -> int:

@@ -88,6 +88,16 @@ def test_pages_of_a_listing_cover_every_product_once(engine, imported):
     assert len(ids) == 173 and ids == sorted(set(ids))
 
 
+def test_facets_are_each_products_id_category_tags_and_price(engine, imported):
+    """What a model's columns are built from, read without the stock or the other attributes."""
+    with engine.connect() as conn:
+        full = service.list_products(conn)
+        facets = service.product_facets(conn)
+    assert [(f.product_id, f.category, f.tags, f.price) for f in facets] == [
+        (p.product_id, p.category, p.tags, p.price) for p in full]
+    assert len(facets) == 173 and any(f.tags for f in facets)
+
+
 def test_a_file_with_one_bad_row_changes_nothing(
     engine, imported, catalog_rows, counts, write_jsonl
 ):

@@ -163,7 +163,7 @@ def fit(conn: Connection, *, as_of: datetime, segmenter: Segmenter | None = None
     book = consent.book(conn, repo.client_ids(conn))
     pool = sorted(c for c in book.entries if pooled(book, c, at=as_of))
     rows = gateway.read(conn, readers.BEHAVIOUR, pool, at=as_of)
-    vocab = F.vocabulary(catalog.list_products(conn), _content_types(conn, rows))
+    vocab = F.vocabulary(catalog.product_facets(conn), _content_types(conn, rows))
     blocks = [f.block for f in vocab.features]
     kept = [c for c in pool if len(rows.get(c, ())) >= MIN_EVENTS]
     model = segmenter or Segmenter()
