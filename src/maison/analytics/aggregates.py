@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, func, select
 
 from maison.analytics.entities import OpenTimes, Rating, Sale
-from maison.core.clock import to_local
+from maison.core.clock import epoch_micros, to_local
 from maison.core.schema import events
 
 ORDER_COMPLETED = "Order Completed"
@@ -227,14 +228,66 @@ def email_open_times(conn: Connection, *, start: datetime, end: datetime) -> Ope
     Local time is the zone the event's context carried, else the offset of its timestamp: an
     approximation good enough for a shop-wide histogram, and it needs no client's profile.
     """
-    rows = conn.execute(
-        select(events.c.client_id, events.c.timestamp, events.c.timezone, events.c.utc_offset_minutes)
-        .where(events.c.event == EMAIL_OPENED, events.c.timestamp >= start, events.c.timestamp < end)
-    )
-    minutes: Counter[int] = Counter()
-    clients: set[str] = set()
-    for row in rows:
-        local = to_local(row.timestamp, row.timezone, row.utc_offset_minutes)
-        minutes[local.hour * 60 + local.minute] += 1
-        clients.add(row.client_id)
-    return OpenTimes(dict(minutes), len(clients))
+    return OpenTimesTimeline(conn).over(start, end)
+
+
+class OpenTimesTimeline:
+    """`email_open_times` over any window, from the opens read once and kept as arrays.
+
+    A weekly job asks for the clientele's histogram over a half-year window for each time zone
+    of its clients and for two weeks: windows that overlap all but a few hours. Each
+    `email_open_times` call read and converted every open of its window again (eight calls: a
+    quarter of a 2,000-client job's fixed cost, and linear in the clientele). Here the opens
+    already read are kept sorted by instant with their local minute and client; a window
+    reaching past them reads only the part missing, and each answer is a slice and a count.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._span: tuple[datetime, datetime] | None = None
+        self._times = np.zeros(0, dtype=np.int64)
+        self._minutes = np.zeros(0, dtype=np.int64)
+        self._clients = np.zeros(0, dtype=np.int64)
+        self._codes: dict[str, int] = {}
+
+    def over(self, start: datetime, end: datetime) -> OpenTimes:
+        """`email_open_times(conn, start=start, end=end)`."""
+        if end <= start:
+            return OpenTimes({}, 0)
+        self._cover(start, end)
+        lo, hi = np.searchsorted(self._times, [epoch_micros(start), epoch_micros(end)], side="left")
+        counts = np.bincount(self._minutes[lo:hi], minlength=MINUTES_A_DAY)
+        return OpenTimes({int(m): int(counts[m]) for m in np.flatnonzero(counts)},
+                         len(np.unique(self._clients[lo:hi])))
+
+    def _cover(self, start: datetime, end: datetime) -> None:
+        if self._span is None:
+            missing = [(start, end)]
+            self._span = (start, end)
+        else:
+            first, last = self._span
+            missing = [(a, b) for a, b in ((start, first), (last, end)) if a < b]
+            self._span = (min(start, first), max(end, last))
+        for a, b in missing:
+            self._read(a, b)
+
+    def _read(self, start: datetime, end: datetime) -> None:
+        rows = self.conn.execute(
+            select(events.c.client_id, events.c.timestamp, events.c.timezone, events.c.utc_offset_minutes)
+            .where(events.c.event == EMAIL_OPENED, events.c.timestamp >= start, events.c.timestamp < end)
+        )
+        times, minutes, clients = [], [], []
+        for client_id, at, tz_name, offset in rows:
+            local = to_local(at, tz_name, offset)
+            times.append(epoch_micros(at))
+            minutes.append(local.hour * 60 + local.minute)
+            clients.append(self._codes.setdefault(client_id, len(self._codes)))
+        order = np.argsort(np.concatenate([self._times, np.array(times, dtype=np.int64)]), kind="stable")
+        self._times = np.concatenate([self._times, np.array(times, dtype=np.int64)])[order]
+        self._minutes = np.concatenate([self._minutes, np.array(minutes, dtype=np.int64)])[order]
+        self._clients = np.concatenate([self._clients, np.array(clients, dtype=np.int64)])[order]
+
+
+MINUTES_A_DAY = 24 * 60
+
+

@@ -11,6 +11,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def epoch_micros(at: datetime) -> int:
+    """Microseconds since the epoch: an exact, orderable number for an aware instant (NumPy-friendly)."""
+    return (at - _EPOCH) // timedelta(microseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def parse_instant(value: str) -> datetime:
     """Parse an ISO 8601 instant. A value without offset is read as UTC (as Segment does)."""
     text = value.strip()

@@ -38,6 +38,7 @@ class ShopView:
         self._market: dict[datetime, MarketFigures] = {}
         self._signals: dict[datetime, dict[str, Signals]] = {}
         self._opens: dict[tuple[datetime, datetime], OpenTimes] = {}
+        self._open_timeline = aggregates.OpenTimesTimeline(conn)
         self._priors: dict[tuple[datetime, datetime, SendTimePolicy], Prior] = {}
         self._shelves: dict[datetime, Shelves] = {}
 
@@ -80,7 +81,7 @@ class ShopView:
         """The clientele's email-open histogram over `[start, end)`."""
         found = self._opens.get((start, end))
         if found is None:
-            found = self._opens[(start, end)] = aggregates.email_open_times(self.conn, start=start, end=end)
+            found = self._opens[(start, end)] = self._open_timeline.over(start, end)
         return found
 
     def send_prior(self, start: datetime, end: datetime, policy: SendTimePolicy) -> Prior:

@@ -29,7 +29,7 @@ import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,7 @@ from maison.analytics.aggregates import OrderRow
 from maison.analytics.entities import Sale
 from maison.catalog import catalogue
 from maison.catalog.entities import Product
+from maison.core.clock import epoch_micros
 from maison.personalize.history import ClientHistory, Moment
 from maison.personalize.top_sellers import TOP_N, WINDOW, recommendable
 from maison.personalize.vocabulary import Vocabulary
@@ -106,7 +107,7 @@ class SalesTimeline:
         lines = []
         for row in rows:
             before = previous.get(row.order, _NEVER)
-            previous[row.order] = _micros(row.at)
+            previous[row.order] = epoch_micros(row.at)
             lines += [(sale, before) for sale in row.sales]
         timeline = cls.__new__(cls)
         timeline._build(products, lines)
@@ -117,13 +118,13 @@ class SalesTimeline:
         `start`, and lines of an order row only when no earlier row of the same order was stored at
         or after `start`."""
         view = copy.copy(self)
-        view._since, view._cache = _micros(start), {}
+        view._since, view._cache = epoch_micros(start), {}
         return view
 
     def _build(self, products: Sequence[Product], lines: Sequence[tuple[Sale, int]]) -> None:
         self._index = _ranking_index(products)
         known = sorted(((s, b) for s, b in lines if s.product_id in self._index.position), key=lambda line: line[0].at)
-        self._times = np.array([_micros(s.at) for s, _ in known], dtype=np.int64)
+        self._times = np.array([epoch_micros(s.at) for s, _ in known], dtype=np.int64)
         self._products = np.array([self._index.position[s.product_id] for s, _ in known], dtype=np.int64)
         self._units = np.array([s.quantity for s, _ in known], dtype=np.int64)
         self._previous = np.array([b for _, b in known], dtype=np.int64)
@@ -142,8 +143,8 @@ class SalesTimeline:
         code = self._index.codes.get(category)
         if code is None:
             return frozenset()
-        first = _micros(at - WINDOW) if self._since is None else max(_micros(at - WINDOW), self._since)
-        lo, hi = np.searchsorted(self._times, [first, _micros(at)], side="left")
+        first = epoch_micros(at - WINDOW) if self._since is None else max(epoch_micros(at - WINDOW), self._since)
+        lo, hi = np.searchsorted(self._times, [first, epoch_micros(at)], side="left")
         inside = self._categories[lo:hi] == code
         if self._since is not None:
             inside &= self._previous[lo:hi] < self._since
@@ -181,12 +182,6 @@ def _ranking_index(products: Sequence[Product]) -> _RankingIndex:
     return catalogue.derived(products, "trajectory.ranking_index", compute)
 
 
-def _micros(at: datetime) -> int:
-    """Microseconds since the epoch: an exact, orderable number for an aware instant."""
-    return (at - _EPOCH) // timedelta(microseconds=1)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NEVER = np.iinfo(np.int64).min  # an order row with no earlier row of its order
 
 

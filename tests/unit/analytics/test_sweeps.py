@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, delete, select
 from maison.analytics import aggregates
 from maison.analytics.entities import Rating
 from maison.analytics.sweeps import MarketFigures, market_at
+from maison.core.clock import to_local
 from maison.core.schema import clients, events
 from maison.ingest.repository import event_row
 from maison.ingest.rules import normalize
@@ -333,3 +334,49 @@ def test_a_jobs_one_read_of_the_orders_counts_each_instants_buyers_as_the_aggreg
             raise AssertionError("an instant past the read must be refused")
     assert len({str(a) for a in answers.values()}) > 5  # the answers move with the instant: the test can fail
     assert "p-only" not in answers[second][0] and answers[second + US][0]["p-only"] == 1
+
+
+def opens_by_definition(conn: Connection, *, start: datetime, end: datetime) -> tuple[dict[int, int], int]:
+    """Every stored `Email Opened` in `[start, end)`, counted one by one at its local minute."""
+    minutes: dict[int, int] = {}
+    clients_seen = set()
+    for row in conn.execute(select(events).where(events.c.event == "Email Opened")):
+        if start <= row.timestamp < end:
+            local = to_local(row.timestamp, row.timezone, row.utc_offset_minutes)
+            minutes[local.hour * 60 + local.minute] = minutes.get(local.hour * 60 + local.minute, 0) + 1
+            clients_seen.add(row.client_id)
+    return minutes, len(clients_seen)
+
+
+def test_one_read_of_the_opens_answers_every_window_as_counting_them_does(engine: Engine) -> None:
+    """`aggregates.OpenTimesTimeline` (the send-time prior of every zone and week of a job) reads the
+    opens once and reads again only the part of a later window past what it holds: asked windows that
+    grow to the left, to the right, shrink and touch an open to the microsecond, it counts each
+    window's local minutes and clients as going through every stored open does."""
+    rng = random.Random(5)
+    zones = ("Europe/London", "America/New_York", "Asia/Tokyo", None)
+    opens = []
+    for i in range(120):
+        at = T0 + timedelta(minutes=rng.randrange(0, 60 * 24 * 20))
+        offset = rng.choice((0, 60, -300, 540))
+        message = track("Email Opened", at.astimezone(timezone(timedelta(minutes=offset))), f"c{rng.randrange(9)}",
+                        f"open-{i}", campaign_id="weekly-edit")
+        zone = rng.choice(zones)
+        if zone is not None:
+            message["context"] = {"timezone": zone}
+        opens.append(message)
+    store(engine, opens)
+    instants = sorted(datetime.fromisoformat(m["timestamp"]).astimezone(UTC) for m in opens)
+    mid = instants[60]
+    windows = [(mid, mid + timedelta(days=2)), (mid - timedelta(days=3), mid + timedelta(days=1)),
+               (mid - timedelta(days=3), mid + timedelta(days=6)), (instants[10], instants[90]),
+               (instants[10] + US, instants[90] + US), (T0 - timedelta(days=1), T0 + timedelta(days=30)),
+               (mid, mid)]
+    with engine.connect() as conn:
+        timeline = aggregates.OpenTimesTimeline(conn)
+        answers = [timeline.over(start, end) for start, end in windows]
+        for (start, end), found in zip(windows, answers, strict=True):
+            assert (dict(found.minutes), found.clients) == opens_by_definition(conn, start=start, end=end)
+            assert aggregates.email_open_times(conn, start=start, end=end) == found
+    assert answers[5].total == 120 and answers[6].total == 0
+    assert len({str(a) for a in answers}) == len(windows)  # every window differs: the test can fail
