@@ -29,29 +29,60 @@ def state_at(entries: Iterable[LedgerEntry], at: datetime | None = None) -> Cons
     ordered = sorted(
         (e for e in entries if at is None or e.effective_at <= at), key=lambda e: e.effective_at
     )
-    level, level_at = "L1", None
-    purposes: dict[str, PurposeState] = {}
-    flags = {k: False for k in (EntryKind.RESTRICTION, EntryKind.OBJECT_MARKETING, EntryKind.OBJECT_PROFILING)}
+    fold = _Fold()
     for e in ordered:
+        fold.apply(e)
+    return fold.state(has_record=bool(ordered))
+
+
+def timeline(entries: Iterable[LedgerEntry]) -> tuple[list[datetime], list[ConsentState]]:
+    """Each distinct effective instant of the entries, and `state_at(entries, t)` at each, in one
+    fold: a job asks for the states of thousands of clients, and re-folding the ledger from its
+    start for each instant made that quadratic in a client's changes."""
+    instants: list[datetime] = []
+    states: list[ConsentState] = []
+    fold = _Fold()
+    ordered = sorted(entries, key=lambda e: e.effective_at)
+    for i, e in enumerate(ordered):
+        fold.apply(e)
+        if i + 1 == len(ordered) or ordered[i + 1].effective_at != e.effective_at:
+            instants.append(e.effective_at)
+            states.append(fold.state(has_record=True))
+    return instants, states
+
+
+class _Fold:
+    """The ledger folded so far, in effective order (ties in ledger order)."""
+
+    def __init__(self) -> None:
+        self.level: str = "L1"
+        self.level_at: datetime | None = None
+        self.purposes: dict[str, PurposeState] = {}
+        self.flags = {k: False for k in (EntryKind.RESTRICTION, EntryKind.OBJECT_MARKETING,
+                                         EntryKind.OBJECT_PROFILING)}
+
+    def apply(self, e: LedgerEntry) -> None:
         if e.kind == EntryKind.LEVEL and e.level:
-            level, level_at = e.level, e.effective_at
+            self.level, self.level_at = e.level, e.effective_at
         elif e.kind == EntryKind.PURPOSE and e.purpose and e.granted is not None:
-            previous = purposes.get(e.purpose)
+            previous = self.purposes.get(e.purpose)
             if previous is None or previous.granted != e.granted:
-                purposes[e.purpose] = PurposeState(e.granted, e.effective_at, e.notice_version)
+                self.purposes[e.purpose] = PurposeState(e.granted, e.effective_at, e.notice_version)
             else:  # a repeated statement renews the notice version, not the change time
-                purposes[e.purpose] = PurposeState(e.granted, previous.changed_at, e.notice_version)
-        elif e.kind in flags and e.granted is not None:
-            flags[e.kind] = e.granted
-    return ConsentState(
-        level=level,
-        purposes=purposes,
-        restricted=flags[EntryKind.RESTRICTION],
-        objects_to_marketing=flags[EntryKind.OBJECT_MARKETING],
-        objects_to_profiling=flags[EntryKind.OBJECT_PROFILING],
-        level_changed_at=level_at,
-        has_record=bool(ordered),
-    )
+                self.purposes[e.purpose] = PurposeState(e.granted, previous.changed_at, e.notice_version)
+        elif e.kind in self.flags and e.granted is not None:
+            self.flags[e.kind] = e.granted
+
+    def state(self, *, has_record: bool) -> ConsentState:
+        return ConsentState(
+            level=self.level,
+            purposes=dict(self.purposes),
+            restricted=self.flags[EntryKind.RESTRICTION],
+            objects_to_marketing=self.flags[EntryKind.OBJECT_MARKETING],
+            objects_to_profiling=self.flags[EntryKind.OBJECT_PROFILING],
+            level_changed_at=self.level_at,
+            has_record=has_record,
+        )
 
 
 def may(state: ConsentState, category: str, use: Use) -> bool:

@@ -10,15 +10,16 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, Row, delete, select
 
 from maison.consent import repository as repo
 from maison.consent.entities import ConsentState, EntryKind, LedgerEntry, PurposeState, Use
 from maison.consent.exceptions import InvalidConsent
 from maison.consent.purposes import LEVELS, OBSERVED, PURPOSES
 from maison.consent.rules import may as may_in_state
-from maison.consent.rules import state_at
+from maison.consent.rules import timeline
 from maison.core.schema import events
 
 METHODS = ("web", "app", "store", "associate", "email_link", "dashboard", "api")
@@ -38,10 +39,7 @@ class ConsentBook:
     def _timeline(self, client_id: str) -> tuple[list[datetime], list[ConsentState]]:
         cached = self._timelines.get(client_id)
         if cached is None:
-            ordered = sorted(self.entries.get(client_id, ()), key=lambda e: e.effective_at)
-            instants = sorted({e.effective_at for e in ordered})
-            states = [state_at(ordered, t) for t in instants]
-            cached = self._timelines[client_id] = (instants, states)
+            cached = self._timelines[client_id] = timeline(self.entries.get(client_id, ()))
         return cached
 
     def state(self, client_id: str | None, at: datetime | None = None) -> ConsentState:
@@ -117,7 +115,7 @@ def purge_not_collectable(conn: Connection, pairs: set[tuple[str, str]], *, sinc
     """
     clients = sorted({c for c, _ in pairs})
     purposes = sorted({p for _, p in pairs})
-    candidates = []
+    candidates: list[Row[Any, Any, Any, Any]] = []
     for start in range(0, len(clients), 500):
         candidates += conn.execute(
             select(events.c.id, events.c.client_id, events.c.data_category, events.c.timestamp).where(

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from maison.consent.entities import ConsentState, EntryKind, LedgerEntry, Use
 from maison.consent.purposes import L2_PURPOSES, PURPOSES, classify, level_includes
-from maison.consent.rules import entries_from_consent_event, may, state_at
+from maison.consent.rules import entries_from_consent_event, may, state_at, timeline
 
 T = datetime(2026, 1, 5, 20, 0, tzinfo=UTC)
 
@@ -93,3 +95,27 @@ def test_levels_nest(level_, purpose, expected):  # type: ignore[no-untyped-def]
 def test_special_categories_are_no_purpose():
     assert not {"health", "religion", "politics", "sexual_orientation"} & set(PURPOSES)
     assert classify({"type": "track", "event": "Something New"}) == "browsing_behaviour"
+
+
+_ENTRIES = st.one_of(
+    st.builds(lambda p, g, at, v: LedgerEntry("c", EntryKind.PURPOSE, T + timedelta(minutes=at), purpose=p,
+                                              granted=g, notice_version=v),
+              st.sampled_from(["browsing_behaviour", "email_engagement", "declared_categories"]),
+              st.sampled_from([True, False, None]), st.integers(0, 5), st.sampled_from(["v1", "v2"])),
+    st.builds(lambda lv, at: LedgerEntry("c", EntryKind.LEVEL, T + timedelta(minutes=at), level=lv),
+              st.sampled_from(["L1", "L2", "L3", None]), st.integers(0, 5)),
+    st.builds(lambda k, g, at: LedgerEntry("c", k, T + timedelta(minutes=at), granted=g),
+              st.sampled_from([EntryKind.RESTRICTION, EntryKind.OBJECT_MARKETING, EntryKind.OBJECT_PROFILING]),
+              st.sampled_from([True, False, None]), st.integers(0, 5)),
+)
+
+
+@given(st.lists(_ENTRIES, max_size=14))
+@settings(max_examples=200, deadline=None)
+def test_the_timeline_is_the_state_at_each_instant_folded_once(entries: list[LedgerEntry]) -> None:
+    """A `ConsentBook` answers from `timeline`: one fold of the ledger, giving at each distinct instant
+    (several entries may share one: a `Consent Updated` states every purpose at once) what folding
+    every entry up to it gives."""
+    instants, states = timeline(entries)
+    assert instants == sorted({e.effective_at for e in entries})
+    assert states == [state_at(entries, t) for t in instants]

@@ -162,7 +162,7 @@ def fit(conn: Connection, *, as_of: datetime, segmenter: Segmenter | None = None
     """Fit segments on the pooled clients' events before `as_of` (no cache)."""
     book = consent.book(conn, repo.client_ids(conn))
     pool = sorted(c for c in book.entries if pooled(book, c, at=as_of))
-    rows = gateway.read(conn, readers.BEHAVIOUR, pool, at=as_of)
+    rows = gateway.read(conn, readers.BEHAVIOUR, pool, at=as_of, book=book)  # the ledgers just read, not again
     vocab = F.vocabulary(catalog.product_facets(conn), _content_types(conn, rows))
     blocks = [f.block for f in vocab.features]
     kept = [c for c in pool if len(rows.get(c, ())) >= MIN_EVENTS]
@@ -181,7 +181,7 @@ def fit(conn: Connection, *, as_of: datetime, segmenter: Segmenter | None = None
         model.fit(x, available, blocks)
     except ModelInputError:
         return None
-    said = gateway.read(conn, readers.DECLARED_INTERESTS, kept, at=as_of)
+    said = gateway.read(conn, readers.DECLARED_INTERESTS, kept, at=as_of, book=book)
     declared = [F.declared_vector(said.get(c, []), vocab.categories, at=as_of) for c in kept]
     if any(d is not None for d in declared):  # members' mean declaration per segment; segments unchanged
         stated = np.array([[d is not None] * len(vocab.categories) for d in declared])
