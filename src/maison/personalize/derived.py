@@ -20,16 +20,16 @@ from maison.core.schema import client_derived
 TRAJECTORY = "trajectory"
 INFERRED_VALUES = "inferred_values"
 COLLECTION_ACCESS = "collection_access"
+_INSERT = client_derived.insert()
 
 
 def record(
     conn: Connection, client_id: str, *, kind: str, as_of: datetime, payload: Any, data_categories: Sequence[str],
     model_version: str,
 ) -> None:
-    conn.execute(client_derived.insert().values(
-        client_id=client_id, kind=kind, as_of=as_of, model_version=model_version,
-        data_categories=sorted(set(data_categories)), payload=payload, computed_at=utcnow(),
-    ))
+    conn.execute(_INSERT, {"client_id": client_id, "kind": kind, "as_of": as_of, "model_version": model_version,
+                           "data_categories": sorted(set(data_categories)), "payload": payload,
+                           "computed_at": utcnow()})
 
 
 def latest(conn: Connection, client_id: str, kind: str, *, at: datetime | None = None) -> Any | None:

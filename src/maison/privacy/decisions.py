@@ -15,6 +15,8 @@ from sqlalchemy import Connection, select
 from maison.consent.purposes import PURPOSES
 from maison.core.schema import decisions
 
+_INSERT = decisions.insert()
+
 
 def record(
     conn: Connection,
@@ -31,11 +33,9 @@ def record(
     unknown = sorted(set(data_categories) - set(PURPOSES))
     if unknown:
         raise ValueError(f"decision lists unknown data categories {unknown}")
-    result = conn.execute(
-        decisions.insert().values(
-            client_id=client_id, kind=kind, decided_at=at, model_version=model_version,
-            data_categories=sorted(set(data_categories)), reasons=list(reasons), output=output,
-        )
+    result = conn.execute(  # one statement, the values as parameters: `.values()` built and keyed a new one each time
+        _INSERT, {"client_id": client_id, "kind": kind, "decided_at": at, "model_version": model_version,
+                  "data_categories": sorted(set(data_categories)), "reasons": list(reasons), "output": output},
     )
     pk = result.inserted_primary_key
     assert pk is not None
