@@ -73,10 +73,67 @@ class _Spans:
     weights: Sequence[int] | None = None  # None: every weight is 1
 
 
+class Columns:
+    """The products of a sweep's columns: each column's product id, and each id's column."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = tuple(names)
+        self.index = {name: j for j, name in enumerate(self.names)}
+        self._aligned: dict[int, tuple[tuple[str, ...], Ints]] = {}
+
+    def of(self, product_ids: tuple[str, ...]) -> Ints:
+        """The column of each of these ids (-1 where the sweep saw nothing of it), remembered per tuple:
+        a job aligns one catalogue with every instant's row."""
+        found = self._aligned.get(id(product_ids))
+        if found is None or found[0] is not product_ids:
+            found = self._aligned[id(product_ids)] = (
+                product_ids, np.fromiter((self.index.get(p, -1) for p in product_ids), dtype=np.int64,
+                                         count=len(product_ids)))
+        return found[1]
+
+
+@dataclass(frozen=True, slots=True)
+class MarketRow:
+    """One instant's figures as arrays over the sweep's product columns, zero for none: what
+    `MarketFigures` holds, without a dictionary entry per product (`figures()` gives those)."""
+
+    columns: Columns
+    units: NDArray[Any]
+    units_recent: NDArray[Any]
+    viewers: NDArray[Any]
+    wishlist_adds: NDArray[Any]
+    rating_count: NDArray[Any]
+    rating_sum: NDArray[Any]
+
+    def rating(self, product_id: str) -> Rating | None:
+        """`figures().ratings.get(product_id)`."""
+        j = self.columns.index.get(product_id)
+        if j is None or not self.rating_count[j]:
+            return None
+        return Rating(int(self.rating_sum[j]) / int(self.rating_count[j]), int(self.rating_count[j]))
+
+    def figures(self) -> MarketFigures:
+        names = self.columns.names
+        return MarketFigures(
+            units=_nonzero(self.units, names), units_recent=_nonzero(self.units_recent, names),
+            viewers=_nonzero(self.viewers, names), wishlist_adds=_nonzero(self.wishlist_adds, names),
+            ratings={names[j]: Rating(int(self.rating_sum[j]) / int(self.rating_count[j]), int(self.rating_count[j]))
+                     for j in np.flatnonzero(self.rating_count).tolist()},
+        )
+
+
 def market_at(
     conn: Connection, instants: Iterable[datetime], *, window: timedelta, recent: timedelta
 ) -> dict[datetime, MarketFigures]:
     """The market as of each instant (aware datetimes), from one read of the events they need."""
+    rows = market_rows(conn, instants, window=window, recent=recent)
+    return {t: row.figures() for t, row in rows.items()}
+
+
+def market_rows(
+    conn: Connection, instants: Iterable[datetime], *, window: timedelta, recent: timedelta
+) -> dict[datetime, MarketRow]:
+    """`market_at` as arrays (`MarketRow`), for a caller that reads a few products of each instant."""
     wanted = list(instants)
     if not wanted:
         return {}
@@ -93,9 +150,14 @@ def market_at(
         **_ratings(conn, products, before=end),
     }
     grid = np.unique(np.array([_micros(t - _EPOCH) for t in wanted], dtype=np.int64))
-    figures = _figures({f: _totals(s, grid, len(products.names)) for f, s in spans.items()}, products.names)
+    table = {f: _totals(s, grid, len(products.names)) for f, s in spans.items()}
+    columns = Columns(products.names)
+    rows = [MarketRow(columns, *(table[f][i] for f in _FIGURES)) for i in range(len(grid))]
     row = {int(t): i for i, t in enumerate(grid)}
-    return {t: figures[row[_micros(t - _EPOCH)]] for t in wanted}
+    return {t: rows[row[_micros(t - _EPOCH)]] for t in wanted}
+
+
+_FIGURES = ("units", "units_recent", "viewers", "wishlist_adds", "rating_count", "rating_sum")  # MarketRow's order
 
 
 class _Codes:
@@ -221,21 +283,7 @@ def _totals(spans: _Spans, grid: Ints, width: int) -> NDArray[Any]:
     return np.cumsum(delta.reshape(len(grid) + 1, width), axis=0)[:-1]
 
 
-def _figures(table: dict[str, NDArray[Any]], names: list[str]) -> list[MarketFigures]:
-    """One `MarketFigures` per instant (row of every table), products with a zero left out."""
-    out = []
-    for i in range(len(table["units"])):
-        counts, sums = table["rating_count"][i], table["rating_sum"][i]
-        out.append(MarketFigures(
-            units=_nonzero(table["units"][i], names), units_recent=_nonzero(table["units_recent"][i], names),
-            viewers=_nonzero(table["viewers"][i], names), wishlist_adds=_nonzero(table["wishlist_adds"][i], names),
-            ratings={names[j]: Rating(int(sums[j]) / int(counts[j]), int(counts[j]))
-                     for j in np.flatnonzero(counts).tolist()},
-        ))
-    return out
-
-
-def _nonzero(row: NDArray[Any], names: list[str]) -> dict[str, int]:
+def _nonzero(row: NDArray[Any], names: Sequence[str]) -> dict[str, int]:
     present = np.flatnonzero(row).tolist()
     return {names[j]: int(row[j]) for j in present}
 

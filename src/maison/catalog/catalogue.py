@@ -62,11 +62,6 @@ def by_id(products: Sequence[Product]) -> dict[str, Product]:
     return derived(products, "by_id", lambda: {p.product_id: p for p in products})
 
 
-def in_id_order(products: Sequence[Product]) -> Sequence[Product]:
-    """The products sorted by product_id (read-only)."""
-    return derived(products, "in_id_order", lambda: sorted(products, key=lambda p: p.product_id))
-
-
 def by_category(products: Sequence[Product]) -> dict[str, list[Product]]:
     """The products of each category, in catalogue order (read-only)."""
 

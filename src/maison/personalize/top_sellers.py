@@ -29,6 +29,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import chain
+from typing import Protocol, runtime_checkable
+
+import numpy as np
 
 from maison.catalog import catalogue
 from maison.catalog.entities import Product
@@ -82,13 +85,50 @@ def top_sellers(
     return rank(eligible, signals)[:n]
 
 
+@dataclass(frozen=True, slots=True)
+class RankingIndex:
+    """The catalogue in product_id order: each product's position, category code and whether it is
+    recommendable, once per `Catalogue` (positions in id order make the id the last sort key)."""
+
+    products: tuple[Product, ...]
+    ids: tuple[str, ...]
+    position: Mapping[str, int]
+    codes: Mapping[str, int]
+    category_code: np.ndarray
+    recommendable: np.ndarray
+
+
+def ranking_index(products: Sequence[Product]) -> RankingIndex:
+    def compute() -> RankingIndex:
+        ordered = tuple(sorted(catalogue.by_id(products).values(), key=lambda p: p.product_id))
+        codes: dict[str, int] = {}
+        for p in ordered:
+            codes.setdefault(p.category, len(codes))
+        return RankingIndex(
+            ordered, tuple(p.product_id for p in ordered), {p.product_id: i for i, p in enumerate(ordered)}, codes,
+            np.array([codes[p.category] for p in ordered], dtype=np.int64),
+            np.array([recommendable(p) for p in ordered], dtype=bool))
+
+    return catalogue.derived(products, "top_sellers.ranking_index", compute)
+
+
+@runtime_checkable
+class FigureArrays(Protocol):
+    """Signals that can hand over their units, viewers and wishlist adds for a whole catalogue at
+    once, as arrays in `RankingIndex` order (`personalize.shop.MarketSignals`)."""
+
+    def arrays(self, index: RankingIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+
+
 class Shelves:
-    """The catalogue's categories under one instant's signals: each category's products, its top
-    sellers and each product's label, worked out once (pure answers, remembered).
+    """The catalogue's categories under one instant's signals: each category's top sellers and
+    each product's label, worked out once (pure answers, remembered).
 
     Every client sent at the same instant sees the same shop; ranking a category and judging a
     label against all its products again for each of them costs more than the rest of an L1 digest.
-    The answers are those of `top_sellers` and `choose_label`.
+    The figures are laid out as arrays over the catalogue in id order (`RankingIndex`), so a
+    category's ranking and its leader are a mask and a sort. The answers are those of
+    `top_sellers`, `rank` and `choose_label` (products are unique by id, as a catalogue's are).
     """
 
     def __init__(self, products: Sequence[Product], signals: Mapping[str, Signals]) -> None:
@@ -96,13 +136,9 @@ class Shelves:
         self.signals = signals
         self._peers = catalogue.by_category(products)  # once per `Catalogue`, shared by every instant
         self.by_id = catalogue.by_id(products)
-        # the products each category has signals for: the others sold, were viewed and saved nothing,
-        # so no "first" or "most" can be theirs and no top seller either
-        self._active: dict[str, list[Product]] = {}
-        for pid in signals:
-            found = self.by_id.get(pid)
-            if found is not None:
-                self._active.setdefault(found.category, []).append(found)
+        self.index = ranking_index(products)
+        self.units, self.viewers, self.wishlist_adds = (
+            signals.arrays(self.index) if isinstance(signals, FigureArrays) else _arrays(signals, self.index))
         self._ranked: dict[str, list[Product]] = {}
         self._heads: dict[str, _Head] = {}
         self._labels: dict[tuple[str, str], str] = {}
@@ -110,13 +146,12 @@ class Shelves:
 
     def ranked(self) -> Iterator[Product]:
         """`rank(products, signals)`, lazily: the products that sold in the window ranked (once per
-        instant), then every other one by product_id (the catalogue's id order, once per `Catalogue`).
-        That is `rank`'s order, since all that sold nothing share its first key; a caller that stops
-        at its sixth match never walks the unsold thousands."""
+        instant), then every other one by product_id. That is `rank`'s order, since all that sold
+        nothing share its first key; a caller that stops at its sixth match never walks the unsold
+        thousands."""
         if self._sold is None:
-            self._sold = rank([p for ps in self._active.values() for p in ps if _of(self.signals, p).units > 0],
-                              self.signals)
-        unsold = (p for p in catalogue.in_id_order(self.products) if _of(self.signals, p).units == 0)
+            self._sold = self._by_units(np.flatnonzero(self.units > 0))
+        unsold = (self.index.products[i] for i in np.flatnonzero(self.units == 0).tolist())
         return chain(self._sold, unsold)
 
     def peers(self, category: str) -> Sequence[Product]:
@@ -127,8 +162,8 @@ class Shelves:
         """`top_sellers(products, signals, category=category, n=n, exclude=exclude)`."""
         ranked = self._ranked.get(category)
         if ranked is None:
-            active = self._active.get(category, [])
-            ranked = self._ranked[category] = top_sellers(active, self.signals, category=category, n=len(active))
+            ranked = self._ranked[category] = self._by_units(
+                np.flatnonzero(self._in(category) & (self.units > 0) & self.index.recommendable))
         # `rank` is a total order (units, then product_id), so leaving some out after ranking is ranking the rest
         return [p for p in ranked if p.product_id not in exclude][:n]
 
@@ -140,11 +175,29 @@ class Shelves:
             found = self._labels[key] = self._choose_label(product)
         return found
 
+    def _in(self, category: str) -> np.ndarray:
+        code = self.index.codes.get(category)
+        inside: np.ndarray = self.index.category_code == (-1 if code is None else code)
+        return inside
+
+    def _by_units(self, positions: np.ndarray) -> list[Product]:
+        """These catalogue positions by `rank`: units, most first, then product_id (the position)."""
+        order = positions[np.lexsort((positions, -self.units[positions]))]
+        return [self.index.products[i] for i in order.tolist()]
+
     def _head_of(self, category: str) -> _Head:
-        """What the category-wide labels are judged against, worked out once per category."""
+        """What the category-wide labels are judged against, worked out once per category: its leader
+        by `rank` among the products that sold (None when none did), and its most viewers and
+        wishlist adds (0 when none has any): all that `_bestseller` and `_most` read from the peers."""
         found = self._heads.get(category)
         if found is None:
-            found = self._heads[category] = _head(self._active.get(category, []), self.signals)
+            inside = self._in(category)
+            sold = self._by_units(np.flatnonzero(inside & (self.units > 0)))
+            found = self._heads[category] = _Head(
+                leader=sold[0].product_id if sold else None,
+                viewers=int(self.viewers[inside].max(initial=0)),
+                wishlist_adds=int(self.wishlist_adds[inside].max(initial=0)),
+            )
         return found
 
     def _choose_label(self, product: Product) -> str:
@@ -163,28 +216,21 @@ class Shelves:
         return next(label for label in LABEL_PRIORITY if holds[label])
 
 
+def _arrays(signals: Mapping[str, Signals], index: RankingIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Units, viewers and wishlist adds of each catalogue product (`index` order), zero without signals."""
+    units, viewers, saves = (np.zeros(len(index.ids), dtype=np.int64) for _ in range(3))
+    for pid, s in signals.items():
+        i = index.position.get(pid)
+        if i is not None:
+            units[i], viewers[i], saves[i] = s.units, s.viewers, s.wishlist_adds
+    return units, viewers, saves
+
+
 @dataclass(frozen=True, slots=True)
 class _Head:
-    """A category's leader by `rank` among the products that sold (None when none did) and its most
-    viewers and wishlist adds (0 when none has any): all that `_bestseller` and `_most` read from
-    the peers."""
-
     leader: str | None
     viewers: int
     wishlist_adds: int
-
-
-def _head(peers: Sequence[Product], signals: Mapping[str, Signals]) -> _Head:
-    """One pass over the category's products with signals: the minimum of `rank`'s key is its first
-    product (product ids break ties, and an equal key means an equal id, so the leader's id is the
-    same either way). A leader that sold nothing is no Bestseller, so it is left out (None)."""
-    first = min((p for p in peers if _of(signals, p).units > 0),
-                key=lambda p: (-_of(signals, p).units, p.product_id), default=None)
-    return _Head(
-        leader=first.product_id if first is not None else None,
-        viewers=max((_of(signals, p).viewers for p in peers), default=0),
-        wishlist_adds=max((_of(signals, p).wishlist_adds for p in peers), default=0),
-    )
 
 
 def label_name(label: str, category: str) -> str:

@@ -37,11 +37,10 @@ import numpy as np
 
 from maison.analytics.aggregates import OrderRow
 from maison.analytics.entities import Sale
-from maison.catalog import catalogue
 from maison.catalog.entities import Product
 from maison.core.clock import epoch_micros
 from maison.personalize.history import ClientHistory, Moment
-from maison.personalize.top_sellers import TOP_N, WINDOW, recommendable
+from maison.personalize.top_sellers import TOP_N, WINDOW, ranking_index
 from maison.personalize.vocabulary import Vocabulary
 
 TASTE_TRAJECTORY = "taste_trajectory"
@@ -122,7 +121,7 @@ class SalesTimeline:
         return view
 
     def _build(self, products: Sequence[Product], lines: Sequence[tuple[Sale, int]]) -> None:
-        self._index = _ranking_index(products)
+        self._index = ranking_index(products)
         known = sorted(((s, b) for s, b in lines if s.product_id in self._index.position), key=lambda line: line[0].at)
         self._times = np.array([epoch_micros(s.at) for s, _ in known], dtype=np.int64)
         self._products = np.array([self._index.position[s.product_id] for s, _ in known], dtype=np.int64)
@@ -154,32 +153,6 @@ class SalesTimeline:
         sold, units = sold[eligible], units[eligible]
         best = np.lexsort((sold, -units))[:TOP_N]  # units, most first; then product_id (positions are in id order)
         return frozenset(self._index.ids[i] for i in sold[best])
-
-
-@dataclass(frozen=True, slots=True)
-class _RankingIndex:
-    """The catalogue in product_id order: each product's position, category code and whether it is
-    recommendable (`top_sellers.recommendable`), once per `Catalogue`."""
-
-    ids: tuple[str, ...]
-    position: Mapping[str, int]
-    codes: Mapping[str, int]
-    category_code: np.ndarray
-    recommendable: np.ndarray
-
-
-def _ranking_index(products: Sequence[Product]) -> _RankingIndex:
-    def compute() -> _RankingIndex:
-        ordered = sorted(catalogue.by_id(products).values(), key=lambda p: p.product_id)
-        codes: dict[str, int] = {}
-        for p in ordered:
-            codes.setdefault(p.category, len(codes))
-        return _RankingIndex(
-            tuple(p.product_id for p in ordered), {p.product_id: i for i, p in enumerate(ordered)}, codes,
-            np.array([codes[p.category] for p in ordered], dtype=np.int64),
-            np.array([recommendable(p) for p in ordered], dtype=bool))
-
-    return catalogue.derived(products, "trajectory.ranking_index", compute)
 
 
 _NEVER = np.iinfo(np.int64).min  # an order row with no earlier row of its order

@@ -18,11 +18,12 @@ from sqlalchemy import Connection, Engine, delete, select
 
 from maison.analytics import aggregates
 from maison.analytics.entities import Rating
-from maison.analytics.sweeps import MarketFigures, market_at
+from maison.analytics.sweeps import MarketFigures, market_at, market_rows
 from maison.core.clock import to_local
 from maison.core.schema import clients, events
 from maison.ingest.repository import event_row
 from maison.ingest.rules import normalize
+from maison.personalize.shop import MarketRatings, MarketSignals, signals_of
 from maison.personalize.top_sellers import RECENT, WINDOW
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
@@ -67,9 +68,15 @@ def per_instant(engine: Engine, t: datetime, *, window: timedelta, recent: timed
 def assert_matches(engine: Engine, instants: Sequence[datetime], *, window: timedelta, recent: timedelta) -> None:
     with engine.connect() as conn:
         swept = market_at(conn, instants, window=window, recent=recent)
-    assert set(swept) == set(instants)
+        rows = market_rows(conn, instants, window=window, recent=recent)
+    assert set(swept) == set(instants) == set(rows)
     for t in instants:
         assert swept[t] == per_instant(engine, t, window=window, recent=recent), t
+        # the arrays a job reads answer as the figures do (`personalize.shop.MarketRatings`, `MarketSignals`)
+        assert dict(MarketRatings(rows[t])) == swept[t].ratings
+        for pid in (*rows[t].columns.names, "p-unknown"):
+            assert rows[t].rating(pid) == swept[t].ratings.get(pid)
+        assert dict(MarketSignals(rows[t])) == signals_of(swept[t])
 
 
 def random_shop(seed: int, *, span: timedelta) -> list[dict[str, Any]]:

@@ -3,17 +3,21 @@ the one social-proof label each carries: the first of a fixed priority whose con
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from maison.analytics.aggregates import units_sold
 from maison.analytics.entities import Sale
+from maison.analytics.sweeps import Columns, MarketRow
 from maison.catalog.catalogue import Catalogue
 from maison.catalog.entities import Product
+from maison.personalize.shop import MarketSignals, signals_of
 from maison.personalize.top_sellers import (
     LABEL_PRIORITY,
     Shelves,
@@ -156,8 +160,23 @@ def test_shelves_remember_exactly_what_top_sellers_and_labels_answer(data: st.Da
     figures = st.builds(Signals, units=st.integers(0, 4), units_recent=st.integers(0, 2), viewers=st.integers(0, 3),
                         wishlist_adds=st.integers(0, 2), rating_mean=st.sampled_from([None, 4.0, 4.6]),
                         rating_count=st.sampled_from([0, 12]))
-    found = {p.product_id: data.draw(figures) for p in products if data.draw(st.booleans())}
-    shelves = Shelves(products, found)
+    given_: Mapping[str, Signals]
+    if data.draw(st.booleans()):  # the job's path: an instant of one sweep, as arrays (`MarketSignals`)
+        names = data.draw(st.permutations([p.product_id for p in products if data.draw(st.booleans())] + ["X-retired"]))
+
+        def column(top: int) -> np.ndarray:
+            return np.array([data.draw(st.integers(0, top)) for _ in names], dtype=np.int64)
+
+        units, viewers, saves, rated = column(4), column(3), column(2), column(1) * 12
+        row = MarketRow(Columns(names), units, np.minimum(units, column(2)), viewers, saves, rated,
+                        rated * np.array([data.draw(st.sampled_from([4, 5])) for _ in names], dtype=np.int64))
+        given_ = market = MarketSignals(row)
+        found = dict(market)
+        assert found == signals_of(row.figures()) and len(market) == len(found)
+        assert market.get("X-nobody") is None and "X-nobody" not in market
+    else:
+        given_ = found = {p.product_id: data.draw(figures) for p in products if data.draw(st.booleans())}
+    shelves = Shelves(products, given_)
     everyone = sorted(products, key=lambda p: (-found.get(p.product_id, Signals()).units, p.product_id))
     assert list(shelves.ranked()) == everyone  # best sellers of the whole shop (search coordinates)
     for category in categories:

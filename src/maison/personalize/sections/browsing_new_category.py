@@ -74,7 +74,9 @@ def new_categories(history: ClientHistory, products: Sequence[Product], declared
 def picks(visit: CategoryVisit, inputs: DigestInputs, history: ClientHistory) -> list[Product]:
     """New and collection pieces of the category first, browsed subcategories first; no top sellers."""
     bought = history.bought()
-    sellers = {p.product_id for p in top_sellers(inputs.products, inputs.signals, category=visit.category)}
+    best = (inputs.shelves.top_sellers(visit.category) if inputs.shelves is not None
+            else top_sellers(inputs.products, inputs.signals, category=visit.category))
+    sellers = {p.product_id for p in best}
     pool = [p for p in inputs.products
             if p.category == visit.category and offerable(p, bought) and p.product_id not in sellers]
 
