@@ -162,14 +162,17 @@ def fit(conn: Connection, *, as_of: datetime, segmenter: Segmenter | None = None
     """Fit segments on the pooled clients' events before `as_of` (no cache)."""
     book = consent.book(conn, repo.client_ids(conn))
     pool = sorted(c for c in book.entries if pooled(book, c, at=as_of))
-    rows = gateway.read(conn, readers.BEHAVIOUR, pool, at=as_of, book=book)  # the ledgers just read, not again
-    vocab = F.vocabulary(catalog.product_facets(conn), _content_types(conn, rows))
+    facets = catalog.product_facets(conn)
+    listed = {p.content_type for p in catalog.list_content_pages(conn)}
+    vocab = F.vocabulary(facets, listed)
+    kept, x, seen = _vectors(conn, pool, vocab, as_of=as_of, book=book)
+    if not seen <= listed:  # a page type the catalogue does not list is a column too: vectors again with it
+        vocab = F.vocabulary(facets, listed | seen)
+        kept, x, _ = _vectors(conn, pool, vocab, as_of=as_of, book=book)
     blocks = [f.block for f in vocab.features]
-    kept = [c for c in pool if len(rows.get(c, ())) >= MIN_EVENTS]
     model = segmenter or Segmenter()
     if len(kept) < 2 * model.k_range[1]:
         return None
-    x = np.vstack([F.client_vector(rows.get(c, []), vocab, at=as_of) for c in kept])
     allowed = np.array([[book.may(c, b, Use.PERSONALIZE, as_of) for b in F.BLOCKS] for c in kept])
     # Rows in an order set by the data, not by internal client ids (random per store): k-means'
     # seeding and the silhouette sample then give the same segments wherever the same
@@ -181,8 +184,11 @@ def fit(conn: Connection, *, as_of: datetime, segmenter: Segmenter | None = None
         model.fit(x, available, blocks)
     except ModelInputError:
         return None
-    said = gateway.read(conn, readers.DECLARED_INTERESTS, kept, at=as_of, book=book)
-    declared = [F.declared_vector(said.get(c, []), vocab.categories, at=as_of) for c in kept]
+    declared: list[np.ndarray | None] = []
+    for start in range(0, len(kept), _CHUNK):
+        part = kept[start : start + _CHUNK]
+        said = gateway.read(conn, readers.DECLARED_INTERESTS, part, at=as_of, book=book)
+        declared += [F.declared_vector(said.get(c, []), vocab.categories, at=as_of) for c in part]
     if any(d is not None for d in declared):  # members' mean declaration per segment; segments unchanged
         stated = np.array([[d is not None] * len(vocab.categories) for d in declared])
         shares = np.vstack([np.zeros(len(vocab.categories)) if d is None else d for d in declared])
@@ -197,6 +203,27 @@ def fit(conn: Connection, *, as_of: datetime, segmenter: Segmenter | None = None
         for s in range(model.k_)
     )
     return SegmentModel(as_of, _version(as_of, kept, x), vocab, model, segments, len(kept), tuple(blocks))
+
+
+_CHUNK = 2_000  # clients whose events are in memory at once while fitting
+
+
+def _vectors(conn: Connection, pool: Sequence[str], vocab: F.Vocabulary, *, as_of: datetime,
+             book: consent.ConsentBook) -> tuple[list[str], np.ndarray, set[str]]:
+    """The pooled clients with `MIN_EVENTS` behaviour events or more, their feature vectors, and the
+    content types seen in every pooled client's events. Read a chunk of clients at a time: a
+    clientele's raw events do not fit in memory at once (20,000 clients held 1.7 GB)."""
+    kept: list[str] = []
+    vectors: list[np.ndarray] = []
+    seen: set[str] = set()
+    for start in range(0, len(pool), _CHUNK):
+        part = pool[start : start + _CHUNK]
+        rows = gateway.read(conn, readers.BEHAVIOUR, part, at=as_of, book=book)  # the ledgers the fit read
+        seen |= {t for found in rows.values() for t in F.content_types_seen(found)}
+        mine = [c for c in part if len(rows.get(c, ())) >= MIN_EVENTS]
+        kept += mine
+        vectors += [F.client_vector(rows[c], vocab, at=as_of) for c in mine]
+    return kept, np.vstack(vectors) if vectors else np.zeros((0, len(vocab.features))), seen
 
 
 def place(conn: Connection, model: SegmentModel, client_id: str, *, at: datetime,
@@ -247,11 +274,6 @@ def _declared(model: SegmentModel, read: ClientEvents, *, at: datetime) -> np.nd
         return None
     rows = read(readers.DECLARED_INTERESTS)
     return F.declared_vector(rows, model.vocabulary.categories, at=at)
-
-
-def _content_types(conn: Connection, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> set[str]:
-    listed = {p.content_type for p in catalog.list_content_pages(conn)}
-    return listed | {t for found in rows.values() for t in F.content_types_seen(found)}
 
 
 def _database(conn: Connection) -> str:
