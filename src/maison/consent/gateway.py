@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Row, select
 
 from maison.consent import service as consent
 from maison.consent.readers import Reader
+from maison.core.clock import MICROSECOND
 from maison.core.schema import events
 
 _CHUNK = 500
@@ -86,7 +87,7 @@ def read_about(
     return dict(found)
 
 
-def _allowed(book: consent.ConsentBook, reader: Reader, client_id: str, at: datetime) -> set[str]:
+def _allowed(book: consent.ConsentBook, reader: Reader, client_id: str, at: datetime | None) -> set[str]:
     """The reader's categories this client's consent lets it use at the instant: the one policy."""
     return {cat for cat in reader.categories if book.may(client_id, cat, reader.use, at)}
 
@@ -126,6 +127,28 @@ class Prefetched:
             kept = [{**raw, "data_category": cat, "client_id": c} for _, cat, raw in rows if cat in allowed]
             if kept:
                 found[c] = kept
+        return found
+
+
+    def visible(self, reader: Reader, client_id: str) -> list[tuple[dict[str, Any], datetime, datetime | None]]:
+        """Every row `read(reader, [client_id], at=t)` returns at some t up to the prefetch's instant,
+        with when: `(row, start, end)`, one entry per span, meaning `read` at t holds the row exactly
+        when start <= t < end (end None: until the prefetch's instant, inclusive).
+
+        A job that asks `read` about many clients at many instants can then answer each instant
+        with arithmetic on instants. The policy is `read`'s own (`_allowed`), asked once per span
+        of constant consent: between two of the client's ledger instants every answer is the same.
+        """
+        allowed = [(a, b, _allowed(self.book, reader, client_id, asked)) for a, b, asked in self.book.spans(client_id)]
+        found: list[tuple[dict[str, Any], datetime, datetime | None]] = []
+        for stamp, category, raw in self._rows.get(client_id, ()):
+            row: dict[str, Any] | None = None
+            after = stamp + MICROSECOND  # `read` at t holds rows stamped before t
+            for a, b, categories in allowed:
+                start = after if a is None else max(a, after)
+                if category in categories and (b is None or start < b):
+                    row = row if row is not None else {**raw, "data_category": category, "client_id": client_id}
+                    found.append((row, start, b))
         return found
 
 

@@ -20,6 +20,7 @@ from maison.consent.exceptions import InvalidConsent
 from maison.consent.purposes import LEVELS, OBSERVED, PURPOSES
 from maison.consent.rules import may as may_in_state
 from maison.consent.rules import timeline
+from maison.core.clock import MICROSECOND
 from maison.core.schema import events
 
 METHODS = ("web", "app", "store", "associate", "email_link", "dashboard", "api")
@@ -41,6 +42,17 @@ class ConsentBook:
         if cached is None:
             cached = self._timelines[client_id] = timeline(self.entries.get(client_id, ()))
         return cached
+
+    def spans(self, client_id: str) -> list[tuple[datetime | None, datetime | None, datetime | None]]:
+        """The client's spans of constant consent: `(start, end, asked)` for each `[start, end)` between
+        their ledger's effective instants (None: unbounded), with `asked` an instant inside it. Every
+        answer of this book at an instant of a span is its answer at `asked` (None: any instant)."""
+        changes = self._timeline(client_id)[0]
+        if not changes:
+            return [(None, None, None)]
+        ends: list[datetime | None] = [*changes[1:], None]
+        return [(None, changes[0], changes[0] - MICROSECOND),
+                *((a, b, a) for a, b in zip(changes, ends, strict=True))]
 
     def state(self, client_id: str | None, at: datetime | None = None) -> ConsentState:
         if client_id is None:

@@ -11,6 +11,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+MICROSECOND = timedelta(microseconds=1)  # the stored precision of an instant
+
+
 def epoch_micros(at: datetime) -> int:
     """Microseconds since the epoch: an exact, orderable number for an aware instant (NumPy-friendly)."""
     return (at - _EPOCH) // timedelta(microseconds=1)

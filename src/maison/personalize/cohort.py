@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection
 
 from maison.analytics import aggregates
@@ -41,6 +42,7 @@ from maison.consent import service as consent
 from maison.consent.entities import Use
 from maison.consent.readers import declare
 from maison.consent.rules import may
+from maison.core.clock import epoch_micros
 from maison.models.segments import repository as segment_marks
 from maison.models.segments import service as segments
 from maison.models.segments.features import DECLARED  # placed them too, while usable
@@ -253,8 +255,13 @@ class SegmentReads:
 
     Who is pooled at t (their consent at t) and what they bought (their rows before t, as their
     consent at t lets them be used) change only at a member's ledger entry or stored row, so all
-    the instants between two such changes share one answer (`At`). A client's cohort is the
+    the instants between two such changes share one answer (`SegmentAt`). A client's cohort is the
     pooled members without the client; its counts are the segment's minus the client's own.
+
+    Each member's spans of constant consent (`ConsentBook.spans`) say when the pooling rule holds
+    for them, and the gateway says when each of their rows is one `read` returns (`visible`); both
+    are kept as arrays of instants, so an answer is a few masks over the segment, not the policy
+    asked again for every member at every instant (that grew with the clientele squared).
     """
 
     def __init__(self, prefetched: gateway.Prefetched, members: tuple[str, ...]) -> None:
@@ -263,25 +270,97 @@ class SegmentReads:
         self._rows = prefetched.stamps()
         self._ledger = sorted({e.effective_at for c in self.members for e in prefetched.book.entries.get(c, ())})
         self._at: dict[tuple[int, int], SegmentAt] = {}
+        book = prefetched.book
+        pooled_spans = [(i, a, b) for i, m in enumerate(members) for a, b, asked in book.spans(m)
+                        if segments.pooled(book, m, at=asked)]
+        self._pooled = _Spans([s[0] for s in pooled_spans], [s[1] for s in pooled_spans],
+                              [s[2] for s in pooled_spans])
+        self._products: dict[str, int] = {}
+        self._names: list[str] = []
+        lines: list[tuple[int, int, datetime | None, datetime | None]] = []
+        for i, m in enumerate(members):
+            for row, a, b in prefetched.visible(MEMBERS, m):
+                lines += [(i, self._code(pid), a, b) for pid in sorted(signals.products_bought(row))]
+        self._bought = _Spans([x[0] for x in lines], [x[2] for x in lines], [x[3] for x in lines])
+        self._bought_products = np.array([x[1] for x in lines], dtype=np.int64)
 
     def at(self, at: datetime) -> SegmentAt:
         key = (bisect_left(self._rows, at), bisect_right(self._ledger, at))
         found = self._at.get(key)
         if found is None:
-            pooled = tuple(m for m in self.members if segments.pooled(self.prefetched.book, m, at=at))
-            rows = self.prefetched.read(MEMBERS, pooled, at=at)
-            found = self._at[key] = SegmentAt(pooled, signals.bought_by(r for kept in rows.values() for r in kept))
+            pooled = np.zeros(len(self.members), dtype=bool)
+            pooled[self._pooled.members[self._pooled.holding(at)]] = True
+            lines = self._bought.holding(at) & pooled[self._bought.members]
+            width = max(len(self._names), 1)  # each (member, product) once, however many rows say it
+            pairs = np.unique(self._bought.members[lines] * width + self._bought_products[lines])
+            found = self._at[key] = SegmentAt(tuple(self.members[i] for i in np.flatnonzero(pooled).tolist()),
+                                              _Bought(pairs // width, pairs % width, self.members, self._names))
         return found
+
+    def _code(self, product_id: str) -> int:
+        found = self._products.get(product_id)
+        if found is None:
+            found = self._products[product_id] = len(self._names)
+            self._names.append(product_id)
+        return found
+
+
+class _Spans:
+    """Spans `[start, end)` of instants, each of a member (by position): as arrays of microseconds."""
+
+    def __init__(self, members: list[int], starts: list[datetime | None], ends: list[datetime | None]) -> None:
+        self.members = np.array(members, dtype=np.int64)
+        self.starts = np.array([_EARLIEST if t is None else epoch_micros(t) for t in starts], dtype=np.int64)
+        self.ends = np.array([_LATEST if t is None else epoch_micros(t) for t in ends], dtype=np.int64)
+
+    def holding(self, at: datetime) -> np.ndarray:
+        """Which spans hold the instant."""
+        t = epoch_micros(at)
+        found: np.ndarray = (self.starts <= t) & (t < self.ends)
+        return found
+
+
+_EARLIEST, _LATEST = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+
+
+class _Bought:
+    """Who bought what among a segment's pooled members at an instant: pairs of a member's position
+    and a product's code, each pair once, ordered by member."""
+
+    def __init__(self, buyers: np.ndarray, products: np.ndarray, members: tuple[str, ...],
+                 names: Sequence[str]) -> None:
+        self.buyers, self.products, self.members, self.names = buyers, products, members, names
+
+    def counts(self) -> tuple[dict[str, int], int]:
+        """`signals.buyers_among` over every pooled member: buyers per product, and buyers of anything."""
+        counted = np.bincount(self.products, minlength=len(self.names))
+        return ({self.names[p]: int(counted[p]) for p in np.flatnonzero(counted).tolist()},
+                len(np.unique(self.buyers)))
+
+    def by_member(self) -> dict[str, frozenset[str]]:
+        """`signals.bought_by` of the pooled members' rows."""
+        found: dict[str, set[str]] = {}
+        for i, p in zip(self.buyers.tolist(), self.products.tolist(), strict=True):
+            found.setdefault(self.members[i], set()).add(self.names[p])
+        return {m: frozenset(pids) for m, pids in found.items()}
 
 
 class SegmentAt:
     """A segment's pooled members at an instant and what each bought (see `SegmentReads`)."""
 
-    def __init__(self, pooled: tuple[str, ...], bought: dict[str, frozenset[str]]) -> None:
+    def __init__(self, pooled: tuple[str, ...], bought: _Bought) -> None:
         self.pooled = pooled
         self._pooled = frozenset(pooled)
-        self.bought = bought
-        self.counts, self.count = signals.buyers_among(bought, pooled)
+        self._bought = bought
+        self._by_member: dict[str, frozenset[str]] | None = None
+        self.counts, self.count = bought.counts()
+
+    @property
+    def bought(self) -> dict[str, frozenset[str]]:
+        """What each pooled member bought (members who bought nothing are absent), worked out when asked."""
+        if self._by_member is None:
+            self._by_member = self._bought.by_member()
+        return self._by_member
 
     def pooled_without(self, client_id: str) -> tuple[str, ...]:
         return tuple(m for m in self.pooled if m != client_id) if client_id in self._pooled else self.pooled

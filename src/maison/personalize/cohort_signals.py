@@ -120,15 +120,20 @@ def bought_by(rows: Iterable[Mapping[str, Any]]) -> dict[str, frozenset[str]]:
     bought nothing are absent."""
     per: dict[str, set[str]] = {}
     for row in rows:
-        props = _props(row)
-        if row.get("event") != "Order Completed":
-            continue
-        lines = props.get("products")
-        for line in lines if isinstance(lines, list) else [props]:
-            pid = line.get("product_id") if isinstance(line, Mapping) else None
-            if isinstance(pid, str):
-                per.setdefault(str(row["client_id"]), set()).add(pid)
+        products = products_bought(row)
+        if products:
+            per.setdefault(str(row["client_id"]), set()).update(products)
     return {client: frozenset(pids) for client, pids in per.items()}
+
+
+def products_bought(row: Mapping[str, Any]) -> set[str]:
+    """The products one row says its client bought: the line items of an `Order Completed`."""
+    if row.get("event") != "Order Completed":
+        return set()
+    props = _props(row)
+    lines = props.get("products")
+    return {pid for line in (lines if isinstance(lines, list) else [props])
+            if isinstance(pid := (line.get("product_id") if isinstance(line, Mapping) else None), str)}
 
 
 def buyers_among(bought: Mapping[str, frozenset[str]], clients: Iterable[str]) -> tuple[dict[str, int], int]:

@@ -14,6 +14,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from maison.consent.entities import EntryKind, LedgerEntry, Use
 from maison.consent.gateway import Prefetched
 from maison.consent.service import ConsentBook
@@ -22,6 +25,7 @@ from maison.personalize import cohort_signals as signals
 from maison.personalize.cohort import MEMBERS, SegmentReads
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
+US = timedelta(microseconds=1)
 L3_PURPOSES = ("browsing_behaviour", "similar_customer_signals", "purchase_history")
 
 
@@ -87,3 +91,42 @@ def test_a_cohort_with_members_the_segment_did_not_pool_is_not_answered_from_it(
     now = SegmentReads(prefetched, members).at(T0)
     assert now.buyers(("m1", "m5"), "m2") is None  # m5 is never pooled: the caller reads for itself
     assert now.buyers(("m1", "stranger"), "m2") is None
+
+
+_PURPOSES = ("browsing_behaviour", "similar_customer_signals", "purchase_history")
+_ENTRY = st.one_of(
+    st.builds(lambda p, g, n: (p, g, n), st.sampled_from(_PURPOSES), st.booleans(), st.integers(0, 20)),
+    st.builds(lambda lv, n: ("level", lv, n), st.sampled_from(["L1", "L2", "L3"]), st.integers(0, 20)),
+)
+_ORDER = st.tuples(st.integers(0, 20), st.lists(st.sampled_from("ABCD"), min_size=1, max_size=3))
+
+
+@given(st.lists(st.tuples(st.lists(_ENTRY, max_size=5), st.lists(_ORDER, max_size=4)), min_size=1, max_size=6))
+@settings(max_examples=120, deadline=None)
+def test_any_ledgers_and_orders_give_the_per_client_answers(people: list[Any]) -> None:
+    """Members who join, withdraw and grant back pooling or their purchases, at any level, with orders
+    stamped at and around those changes (the same product in several orders): at every instant, and a
+    microsecond either side of every change, the pooled members and buyers are the per-client path's."""
+    members = tuple(f"m{i}" for i in range(len(people)))
+    ledger, rows = {}, {}
+    for m, (entries, orders) in zip(members, people, strict=True):
+        ledger[m] = [LedgerEntry(m, EntryKind.LEVEL, T0 + timedelta(minutes=n), level=v) if k == "level" else
+                     LedgerEntry(m, EntryKind.PURPOSE, T0 + timedelta(minutes=n), purpose=k, granted=v)
+                     for k, v, n in entries]
+        rows[m] = sorted((order(m, T0 + timedelta(minutes=n), *products) for n, products in orders),
+                         key=lambda r: r[0])
+    prefetched = Prefetched(frozenset(members), rows, ConsentBook(ledger), T0 + timedelta(minutes=30))
+    reads = SegmentReads(prefetched, members)
+    for minute in range(-1, 23):
+        for at in (T0 + timedelta(minutes=minute) + d for d in (-US, timedelta(0), US)):
+            now = reads.at(at)
+            pooled = tuple(m for m in members if all(
+                prefetched.book.may(m, p, Use.PERSONALIZE, at) for p in POOL_PURPOSES))
+            assert now.pooled == pooled, at
+            seen = prefetched.read(MEMBERS, pooled, at=at)
+            assert (now.counts, now.count) == signals.buyers(r for kept in seen.values() for r in kept), at
+            assert now.bought == signals.bought_by(r for kept in seen.values() for r in kept), at
+            for client in members:
+                without = now.pooled_without(client)
+                kept = prefetched.read(MEMBERS, without, at=at)
+                assert now.buyers(without, client) == signals.buyers(r for found in kept.values() for r in found)

@@ -152,7 +152,7 @@ def clear_cache() -> None:
         _marks.clear()
 
 
-def pooled(book: consent.ConsentBook, client_id: str, *, at: datetime) -> bool:
+def pooled(book: consent.ConsentBook, client_id: str, *, at: datetime | None) -> bool:
     """Whether the client's consent pools them at `at`: their browsing may be used to personalise
     and they take part in similar-customer signals themselves (reciprocity)."""
     return all(book.may(client_id, p, Use.PERSONALIZE, at) for p in POOL_PURPOSES)
