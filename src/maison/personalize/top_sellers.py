@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from itertools import chain
+from itertools import chain, islice
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -165,7 +165,7 @@ class Shelves:
             ranked = self._ranked[category] = self._by_units(
                 np.flatnonzero(self._in(category) & (self.units > 0) & self.index.recommendable))
         # `rank` is a total order (units, then product_id), so leaving some out after ranking is ranking the rest
-        return [p for p in ranked if p.product_id not in exclude][:n]
+        return list(islice((p for p in ranked if p.product_id not in exclude), n))
 
     def label(self, product: Product) -> str:
         """`choose_label(product, <every product of its category>, signals)`."""
