@@ -331,6 +331,21 @@ model_versions = Table(
     UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
 )
 
+# Fitted segment models kept between processes (a weekly job runs every quarter hour; a server
+# restarts): the model of a 28-day period, for the data mark it was fitted under. It lists member
+# client ids, so an erasure deletes every row (the next use fits again).
+segment_models = Table(
+    "segment_models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("as_of", UTCDateTime, nullable=False),  # the model period's start (`segments.fit_instant`)
+    Column("mark", JSON, nullable=False),  # the data mark it was fitted under
+    Column("model_version", String(80), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("stored_at", UTCDateTime, nullable=False),
+    Index("ix_segment_models_as_of", "as_of"),
+)
+
 # Scores per client and model version, with the reasons shown to the client.
 scores = Table(
     "scores",

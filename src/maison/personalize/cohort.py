@@ -235,7 +235,7 @@ class SharedReads:
         the model depends on: its freshness check counts the stored events."""
         period = segments.fit_instant(at)
         if period not in self._models:
-            self._models[period] = segments.model_as_of(self.conn, at=at)
+            self._models[period] = segments.model_as_of(self.conn, at=at, keep=True)  # for the next runs
         return self._models[period]
 
     def distinct_buyers(self, at: datetime) -> tuple[dict[str, int], int]:

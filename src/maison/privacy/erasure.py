@@ -22,6 +22,7 @@ from maison.core.schema import (
     retrain_queue,
 )
 from maison.identity import repository as identity_repo
+from maison.models.segments import repository as segment_repo
 from maison.privacy.suppression import suppress
 
 
@@ -55,6 +56,7 @@ def erase(
     counts["identities"] = conn.execute(delete(identities).where(identities.c.client_id.in_(family))).rowcount
     conn.execute(update(clients).where(clients.c.id.in_(family)).values(merged_into=None))
     counts["clients"] = conn.execute(delete(clients).where(clients.c.id.in_(family))).rowcount
+    counts["segment_models"] = segment_repo.forget_models(conn)  # they list member ids; the next use fits again
     conn.execute(delete(erasure_marks).where(erasure_marks.c.client_id.in_(family)))
     conn.execute(erasure_log.insert().values(request_id=request_id, erased_at=now, counts=counts))
     conn.execute(retrain_queue.insert().values(reason="erasure", queued_at=now))

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, func, select
 
 from maison.bench import digests
-from maison.core.schema import content_pages
+from maison.core.db import reading
+from maison.core.schema import content_pages, events, segment_models
 from maison.models.segments import service
+from maison.personalize import weekly
+from maison.privacy import erasure
 
 
 @pytest.fixture
@@ -26,7 +30,8 @@ def shop(engine: Engine) -> Iterator[Engine]:
     service.clear_cache()
 
 
-AS_OF = service.fit_instant(digests.now_after(digests.MONDAY))
+AT = digests.now_after(digests.MONDAY)
+AS_OF = service.fit_instant(AT)
 
 
 def test_a_fit_read_a_few_clients_at_a_time_finds_the_same_segments(shop: Engine,
@@ -57,3 +62,63 @@ def test_a_content_type_no_listed_page_has_is_still_a_column_when_clients_read_i
     assert "impact" in model.vocabulary.content_types and "sourcing" in model.vocabulary.content_types
     column = [i for i, f in enumerate(model.vocabulary.features) if f.value == "impact"]
     assert len(column) == 1
+
+
+def test_a_fitted_model_is_kept_in_the_store_and_read_back_by_another_process(
+        shop: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A weekly job runs every quarter hour, each run a new process; a server restarts. The model a
+    job fitted is kept in the store for its period and data mark, and read back exactly (same
+    segments, same centres, same placements) without fitting again."""
+    with reading(shop) as conn:  # as the weekly job reads
+        fitted = service.model_as_of(conn, at=AT, keep=True)
+    service.clear_cache()  # another process
+
+    def no_fit(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the kept model should have been read back")
+
+    monkeypatch.setattr(service, "fit", no_fit)
+    with shop.connect() as conn:
+        again = service.model_as_of(conn, at=AT)
+    assert fitted is not None and again is not None
+    assert again.model_version == fitted.model_version and again.as_of == fitted.as_of
+    assert again.segments == fitted.segments and again.blocks == fitted.blocks and again.pooled == fitted.pooled
+    assert again.vocabulary == fitted.vocabulary
+    for name in ("mean_", "scale_", "weights_", "centers_", "labels_", "profiles_"):
+        assert np.array_equal(getattr(again.segmenter, name), getattr(fitted.segmenter, name)), name
+    rng = np.random.default_rng(1)
+    x = rng.random((50, len(again.blocks)))
+    seen = rng.random((50, len(again.blocks))) > 0.3
+    assert np.array_equal(again.segmenter.predict(x, seen), fitted.segmenter.predict(x, seen))
+
+
+def test_a_model_is_fitted_again_when_the_data_before_its_period_changed(
+        shop: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    with shop.begin() as conn:  # a plain connection: on SQLite it holds the write lock, kept in its transaction
+        service.model_as_of(conn, at=AT, keep=True)
+    service.clear_cache()
+    with shop.begin() as conn:  # a late event stamped before the period: the data mark moves
+        late = conn.execute(select(events).where(events.c.timestamp < AS_OF).limit(1)).mappings().one()
+        conn.execute(events.insert(), {**{k: v for k, v in late.items() if k != "id"}, "message_id": "late-one"})
+    fits = []
+    real = service.fit
+    monkeypatch.setattr(service, "fit", lambda conn, **kw: fits.append(1) or real(conn, **kw))
+    with reading(shop) as conn:
+        assert service.model_as_of(conn, at=AT, keep=True) is not None
+    assert fits == [1]
+    with shop.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(segment_models)).scalar_one() == 1  # the stale one went
+
+
+def test_the_weekly_job_keeps_its_model_and_an_erasure_forgets_every_kept_model(shop: Engine) -> None:
+    """Kept models list member ids: an erasure drops them all (the next use fits again)."""
+    weekly.run_week(shop, digests.MONDAY, now=digests.now_after(digests.MONDAY))
+    with shop.connect() as conn:
+        kept = conn.execute(select(segment_models.c.payload)).scalars().all()
+    assert len(kept) == 1
+    member = kept[0]["segments"][0]["members"][0]
+    with shop.begin() as conn:
+        counts = erasure.erase(conn, member, request_id="r-1", suppression_key=b"k" * 32, now=digests.now_after(
+            digests.MONDAY))
+    assert counts["segment_models"] == 1
+    with shop.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(segment_models)).scalar_one() == 0

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, delete, func, or_, select
 
-from maison.core.schema import clients, consent_ledger, products
+from maison.core.schema import clients, consent_ledger, products, segment_models
 
 
 def consent_mark(conn: Connection, *, before: datetime | None = None) -> tuple[int, int]:
@@ -27,3 +29,31 @@ def catalogue_mark(conn: Connection) -> tuple[int, str]:
 def client_ids(conn: Connection) -> list[str]:
     """Every live client id (merged-away ids excluded): who might be pooled, nothing about them."""
     return [str(r[0]) for r in conn.execute(select(clients.c.id).where(clients.c.merged_into.is_(None)))]
+
+
+def stored_model(conn: Connection, *, as_of: datetime, mark: tuple[Any, ...]) -> dict[str, Any] | None:
+    """The payload of the model kept for this period and data mark, if any."""
+    wanted = _plain(mark)
+    rows = conn.execute(select(segment_models.c.mark, segment_models.c.payload)
+                        .where(segment_models.c.as_of == as_of).order_by(segment_models.c.id.desc()))
+    return next((dict(r.payload) for r in rows if r.mark == wanted), None)
+
+
+def keep_model(conn: Connection, *, as_of: datetime, mark: tuple[Any, ...], model_version: str,
+               payload: dict[str, Any], now: datetime) -> None:
+    """Keep a fitted model; the same period's models under other marks, and those of periods two
+    or more before, go (a later mark means data changed since; nothing reads old periods)."""
+    conn.execute(delete(segment_models).where(or_(segment_models.c.as_of == as_of,
+                                                  segment_models.c.as_of < as_of - timedelta(days=56))))
+    conn.execute(segment_models.insert(), {"as_of": as_of, "mark": _plain(mark), "model_version": model_version,
+                                           "payload": payload, "stored_at": now})
+
+
+def forget_models(conn: Connection) -> int:
+    """Drop every kept model (they list member ids: an erasure calls this); returns how many."""
+    return int(conn.execute(delete(segment_models)).rowcount)
+
+
+def _plain(mark: tuple[Any, ...]) -> Any:
+    """The mark as JSON gives it back (tuples as lists), so a stored mark compares equal."""
+    return json.loads(json.dumps(mark))

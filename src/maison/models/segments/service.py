@@ -24,13 +24,15 @@ Cache and invalidation. Fitted models are kept in-process keyed by the database,
 instant and a high-water mark read with three cheap queries: the count and largest id of the
 events before the fit instant (a late event, an erasure or a purge changes it), the same for
 consent ledger entries effective before it (a grant or withdrawal), and the catalogue's size and
-latest update (columns come from its categories and tags). Any change refits; nothing is
-persisted, so a restart refits on first use.
+latest update (columns come from its categories and tags). Any change refits. A model fitted
+for the weekly job is also kept in the store (`segment_models`, see the README), and read back by
+a later process under the same mark instead of fitting again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -40,6 +42,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError
 
 from maison.analytics import aggregates
 from maison.catalog import service as catalog
@@ -49,7 +52,7 @@ from maison.consent.entities import Use
 from maison.consent.readers import Reader
 from maison.models.exceptions import ModelInputError
 from maison.models.segments import features as F
-from maison.models.segments import readers
+from maison.models.segments import persist, readers
 from maison.models.segments import repository as repo
 from maison.models.segments.describe import describe
 from maison.models.segments.estimator import DECLARED_EVENTS, Segmenter, reliability
@@ -59,6 +62,7 @@ POOL_PURPOSES = ("browsing_behaviour", "similar_customer_signals")
 MIN_EVENTS = 5  # a client with fewer usable behaviour events is not placed anywhere
 PLACING = (*F.BLOCKS, F.DECLARED)  # what may place a client, when their consent lets it
 _CACHE_SIZE = 6
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,15 +132,24 @@ def data_mark(conn: Connection, *, as_of: datetime) -> tuple[Any, ...]:
     return full
 
 
-def model_as_of(conn: Connection, *, at: datetime) -> SegmentModel | None:
-    """The segment model for an instant (None when too few clients are pooled to segment)."""
+def model_as_of(conn: Connection, *, at: datetime, keep: bool = False) -> SegmentModel | None:
+    """The segment model for an instant (None when too few clients are pooled to segment).
+
+    In-process first, then the model kept in the store for the period and data mark, else a fit.
+    `keep`: store a model fitted here for other processes (the weekly job, which runs often and
+    each time in a new process, asks for it); it is written in a transaction of its own."""
     as_of = fit_instant(at)
-    key = (_database(conn), as_of, data_mark(conn, as_of=as_of))
+    mark = data_mark(conn, as_of=as_of)
+    key = (_database(conn), as_of, mark)
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    model = fit(conn, as_of=as_of)
+    model = _stored(conn, as_of=as_of, mark=mark)
+    if model is None:
+        model = fit(conn, as_of=as_of)
+        if keep and model is not None:
+            _keep(conn, model, mark)
     with _lock:
         for stale in [k for k in _cache if k[:2] == key[:2]]:
             del _cache[stale]  # the same store and week with older data: e.g. an erased client's membership
@@ -144,6 +157,38 @@ def model_as_of(conn: Connection, *, at: datetime) -> SegmentModel | None:
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return model
+
+
+def _stored(conn: Connection, *, as_of: datetime, mark: tuple[Any, ...]) -> SegmentModel | None:
+    """The model kept for the period under this data mark, read back (None: none, or not readable)."""
+    payload = repo.stored_model(conn, as_of=as_of, mark=mark)
+    if payload is None:
+        return None
+    try:
+        vocab = F.vocabulary(catalog.product_facets(conn), payload.get("content_types", ()))
+        parts = persist.from_payload(payload, vocab)
+    except (ValueError, KeyError, TypeError) as error:
+        _log.warning("kept segment model of %s not used (%s): fitting again", as_of.isoformat(), error)
+        return None
+    segments = tuple(Segment(*s) for s in parts.pop("segments"))
+    return SegmentModel(segments=segments, **parts)
+
+
+def _keep(conn: Connection, model: SegmentModel, mark: tuple[Any, ...]) -> None:
+    """Store the model: in a transaction of its own, or, when the caller holds SQLite's write lock
+    (a plain connection there takes it at BEGIN), in the caller's, since a second writer would wait."""
+    def write(on: Connection) -> None:
+        repo.keep_model(on, as_of=model.as_of, mark=mark, model_version=model.model_version,
+                        payload=persist.to_payload(model), now=datetime.now(UTC))
+
+    if conn.dialect.name == "sqlite" and not conn.get_execution_options().get("maison_readonly"):
+        write(conn)
+        return
+    try:
+        with conn.engine.begin() as own:
+            write(own)
+    except OperationalError as error:  # a busy store: the model is still used in this process
+        _log.warning("segment model of %s not kept (%s)", model.as_of.isoformat(), error)
 
 
 def clear_cache() -> None:
