@@ -282,10 +282,10 @@ class OpenTimesTimeline:
             times.append(epoch_micros(at))
             minutes.append(local.hour * 60 + local.minute)
             clients.append(self._codes.setdefault(client_id, len(self._codes)))
-        order = np.argsort(np.concatenate([self._times, np.array(times, dtype=np.int64)]), kind="stable")
-        self._times = np.concatenate([self._times, np.array(times, dtype=np.int64)])[order]
-        self._minutes = np.concatenate([self._minutes, np.array(minutes, dtype=np.int64)])[order]
-        self._clients = np.concatenate([self._clients, np.array(clients, dtype=np.int64)])[order]
+        merged = [np.concatenate([old, np.array(new, dtype=np.int64)]) for old, new in
+                  ((self._times, times), (self._minutes, minutes), (self._clients, clients))]
+        order = np.argsort(merged[0], kind="stable")
+        self._times, self._minutes, self._clients = (m[order] for m in merged)
 
 
 MINUTES_A_DAY = 24 * 60

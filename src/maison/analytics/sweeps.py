@@ -41,12 +41,11 @@ from sqlalchemy import Connection, select
 
 from maison.analytics import aggregates
 from maison.analytics.entities import Rating
+from maison.core.clock import MICROSECOND, epoch_micros
 from maison.core.schema import events
 
 Ints = NDArray[np.int64]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 _NEVER = np.iinfo(np.int64).min // 4  # "no earlier row of this key": before any instant minus any window
 _FOREVER = np.iinfo(np.int64).max // 4  # a rating never leaves: after every instant
 _EXACT_IN_FLOAT = 2**52  # sums of integer weights below this are exact in float64 (bincount's weights)
@@ -142,26 +141,27 @@ def market_rows(
     # elapsed time, in UTC: on a zone-aware instant `- window` would subtract wall-clock days and,
     # across a DST change, start the read an hour late
     start, end = min(wanted).astimezone(UTC) - window, max(wanted).astimezone(UTC)
-    products = _Codes()
+    products = Codes()
     spans = {
         "viewers": _views(conn, products, start=start, end=end, window=_micros(window)),
         "wishlist_adds": _wishlist(conn, products, start=start, end=end, window=_micros(window)),
         **_orders(conn, products, start=start, end=end, window=_micros(window), recent=_micros(min(window, recent))),
         **_ratings(conn, products, before=end),
     }
-    grid = np.unique(np.array([_micros(t - _EPOCH) for t in wanted], dtype=np.int64))
+    grid = np.unique(np.array([epoch_micros(t) for t in wanted], dtype=np.int64))
     table = {f: _totals(s, grid, len(products.names)) for f, s in spans.items()}
     columns = Columns(products.names)
     rows = [MarketRow(columns, *(table[f][i] for f in _FIGURES)) for i in range(len(grid))]
     row = {int(t): i for i, t in enumerate(grid)}
-    return {t: rows[row[_micros(t - _EPOCH)]] for t in wanted}
+    return {t: rows[row[epoch_micros(t)]] for t in wanted}
 
 
 _FIGURES = ("units", "units_recent", "viewers", "wishlist_adds", "rating_count", "rating_sum")  # MarketRow's order
 
 
-class _Codes:
-    """Strings as dense integer codes (products: the columns of every figure's matrix)."""
+class Codes:
+    """Strings as dense integer codes, in order of first sight (products: the columns of every
+    figure's matrix; also a cohort's products, `personalize.cohort.SegmentReads`)."""
 
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
@@ -178,7 +178,7 @@ class _Codes:
         return np.fromiter((self.code(n) for n in names), dtype=np.int64)
 
 
-def _views(conn: Connection, products: _Codes, *, start: datetime, end: datetime, window: int) -> _Spans:
+def _views(conn: Connection, products: Codes, *, start: datetime, end: datetime, window: int) -> _Spans:
     rows = conn.execute(
         select(events.c.product_id, events.c.client_id, events.c.timestamp)
         .where(events.c.event == aggregates.PRODUCT_VIEWED, events.c.timestamp >= start, events.c.timestamp < end,
@@ -186,11 +186,11 @@ def _views(conn: Connection, products: _Codes, *, start: datetime, end: datetime
     ).all()
     pid = products.codes(r.product_id for r in rows)
     at = _times(r.timestamp for r in rows)
-    first = _first_in_window((pid, _Codes().codes(r.client_id for r in rows)), at, np.zeros_like(at), window)
+    first = _first_in_window((pid, Codes().codes(r.client_id for r in rows)), at, np.zeros_like(at), window)
     return _Spans(pid, first, at + window)
 
 
-def _wishlist(conn: Connection, products: _Codes, *, start: datetime, end: datetime, window: int) -> _Spans:
+def _wishlist(conn: Connection, products: Codes, *, start: datetime, end: datetime, window: int) -> _Spans:
     rows = conn.execute(
         select(events.c.product_id, events.c.timestamp)
         .where(events.c.event == aggregates.WISHLIST_ADD, events.c.timestamp >= start, events.c.timestamp < end,
@@ -201,7 +201,7 @@ def _wishlist(conn: Connection, products: _Codes, *, start: datetime, end: datet
 
 
 def _orders(
-    conn: Connection, products: _Codes, *, start: datetime, end: datetime, window: int, recent: int
+    conn: Connection, products: Codes, *, start: datetime, end: datetime, window: int, recent: int
 ) -> dict[str, _Spans]:
     """Line items of each order's first row in the window; `recent` is already at most `window`."""
     rows = conn.execute(
@@ -211,7 +211,7 @@ def _orders(
     ).all()
     at = _times(r.timestamp for r in rows)
     ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=len(rows))
-    first = _first_in_window((_Codes().codes(r.order_id or r.message_id for r in rows),), at, ids, window)
+    first = _first_in_window((Codes().codes(r.order_id or r.message_id for r in rows),), at, ids, window)
     of_row: list[int] = []
     names: list[str] = []
     quantities: list[int] = []
@@ -228,7 +228,7 @@ def _orders(
     }
 
 
-def _ratings(conn: Connection, products: _Codes, *, before: datetime) -> dict[str, _Spans]:
+def _ratings(conn: Connection, products: Codes, *, before: datetime) -> dict[str, _Spans]:
     rows = conn.execute(
         select(events.c.product_id, events.c.timestamp, events.c.raw)
         .where(events.c.event == aggregates.PRODUCT_REVIEWED, events.c.timestamp < before,
@@ -289,8 +289,8 @@ def _nonzero(row: NDArray[Any], names: Sequence[str]) -> dict[str, int]:
 
 
 def _micros(span: timedelta) -> int:
-    return span // _MICROSECOND
+    return span // MICROSECOND
 
 
 def _times(instants: Iterable[datetime]) -> Ints:
-    return np.fromiter((_micros(t - _EPOCH) for t in instants), dtype=np.int64)
+    return np.fromiter((epoch_micros(t) for t in instants), dtype=np.int64)

@@ -16,7 +16,7 @@ MICROSECOND = timedelta(microseconds=1)  # the stored precision of an instant
 
 def epoch_micros(at: datetime) -> int:
     """Microseconds since the epoch: an exact, orderable number for an aware instant (NumPy-friendly)."""
-    return (at - _EPOCH) // timedelta(microseconds=1)
+    return (at - _EPOCH) // MICROSECOND
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

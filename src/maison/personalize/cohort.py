@@ -36,6 +36,7 @@ import numpy as np
 from sqlalchemy import Connection
 
 from maison.analytics import aggregates
+from maison.analytics.sweeps import Codes
 from maison.catalog.entities import Product
 from maison.consent import gateway
 from maison.consent import service as consent
@@ -275,12 +276,12 @@ class SegmentReads:
                         if segments.pooled(book, m, at=asked)]
         self._pooled = _Spans([s[0] for s in pooled_spans], [s[1] for s in pooled_spans],
                               [s[2] for s in pooled_spans])
-        self._products: dict[str, int] = {}
-        self._names: list[str] = []
+        self._products = Codes()
+        self._names = self._products.names
         lines: list[tuple[int, int, datetime | None, datetime | None]] = []
         for i, m in enumerate(members):
             for row, a, b in prefetched.visible(MEMBERS, m):
-                lines += [(i, self._code(pid), a, b) for pid in sorted(signals.products_bought(row))]
+                lines += [(i, self._products.code(pid), a, b) for pid in sorted(signals.products_bought(row))]
         self._bought = _Spans([x[0] for x in lines], [x[2] for x in lines], [x[3] for x in lines])
         self._bought_products = np.array([x[1] for x in lines], dtype=np.int64)
 
@@ -295,13 +296,6 @@ class SegmentReads:
             pairs = np.unique(self._bought.members[lines] * width + self._bought_products[lines])
             found = self._at[key] = SegmentAt(tuple(self.members[i] for i in np.flatnonzero(pooled).tolist()),
                                               _Bought(pairs // width, pairs % width, self.members, self._names))
-        return found
-
-    def _code(self, product_id: str) -> int:
-        found = self._products.get(product_id)
-        if found is None:
-            found = self._products[product_id] = len(self._names)
-            self._names.append(product_id)
         return found
 
 

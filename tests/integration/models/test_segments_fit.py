@@ -122,3 +122,21 @@ def test_the_weekly_job_keeps_its_model_and_an_erasure_forgets_every_kept_model(
     assert counts["segment_models"] == 1
     with shop.connect() as conn:
         assert conn.execute(select(func.count()).select_from(segment_models)).scalar_one() == 0
+
+
+def test_a_model_json_cannot_hold_is_not_kept_and_still_used(shop: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """JSON would store a non-finite learned value as null, and the model read back would not be the
+    one fitted: such a model is used by the process that fitted it and not kept."""
+    real = service.fit
+
+    def with_nan(conn: object, **kw: object) -> object:
+        model = real(conn, **kw)  # type: ignore[arg-type]
+        assert model is not None
+        model.segmenter.mean_[0] = np.nan
+        return model
+
+    monkeypatch.setattr(service, "fit", with_nan)
+    with reading(shop) as conn:
+        assert service.model_as_of(conn, at=AT, keep=True) is not None
+    with shop.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(segment_models)).scalar_one() == 0

@@ -9,21 +9,27 @@ model read back predicts exactly as the one fitted.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from maison.models.segments import features as F
 from maison.models.segments.estimator import Segmenter
 
+if TYPE_CHECKING:
+    from maison.models.segments.service import SegmentModel
+
 FORMAT = 1
 _PARAMS = ("k_range", "min_size", "n_init", "sample", "random_state")
 _ARRAYS = ("mean_", "scale_", "weights_", "centers_", "labels_", "sizes_", "profiles_")
 
 
-def to_payload(model: Any) -> dict[str, Any]:
-    """The model (a `service.SegmentModel`) as JSON-ready values."""
+def to_payload(model: SegmentModel) -> dict[str, Any]:
+    """The model as JSON-ready values. ValueError when a learned value is not finite: JSON would
+    store it as null and the model read back would not be the one fitted."""
     seg: Segmenter = model.segmenter
+    if not all(np.isfinite(getattr(seg, a)).all() for a in _ARRAYS):
+        raise ValueError("the segment model has values that are not finite")
     return {
         "format": FORMAT,
         "as_of": model.as_of.isoformat(),

@@ -137,7 +137,8 @@ def model_as_of(conn: Connection, *, at: datetime, keep: bool = False) -> Segmen
 
     In-process first, then the model kept in the store for the period and data mark, else a fit.
     `keep`: store a model fitted here for other processes (the weekly job, which runs often and
-    each time in a new process, asks for it); it is written in a transaction of its own."""
+    each time in a new process, asks for it): in a transaction of its own, or in the caller's
+    when the caller holds SQLite's write lock (see `_keep`)."""
     as_of = fit_instant(at)
     mark = data_mark(conn, as_of=as_of)
     key = (_database(conn), as_of, mark)
@@ -182,12 +183,15 @@ def _keep(conn: Connection, model: SegmentModel, mark: tuple[Any, ...]) -> None:
                         payload=persist.to_payload(model), now=datetime.now(UTC))
 
     if conn.dialect.name == "sqlite" and not conn.get_execution_options().get("maison_readonly"):
-        write(conn)
+        try:
+            write(conn)
+        except ValueError as error:
+            _log.warning("segment model of %s not kept (%s)", model.as_of.isoformat(), error)
         return
     try:
         with conn.engine.begin() as own:
             write(own)
-    except OperationalError as error:  # a busy store: the model is still used in this process
+    except (OperationalError, ValueError) as error:  # a busy store, or a model JSON cannot hold: still used here
         _log.warning("segment model of %s not kept (%s)", model.as_of.isoformat(), error)
 
 
