@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,3 +33,32 @@ class UTCDateTime(TypeDecorator[datetime]):
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], datetime | None]:
+        """One step from the stored value to an aware instant.
+
+        SQLite keeps instants as naive UTC text (`2026-01-05 20:00:00.000000`). The decorator's
+        default path parsed it with SQLAlchemy's regular expression, then set the zone with
+        `datetime.replace`: about 1 µs an instant, most of it in `replace`, and a week's digest
+        job reads millions of them (the events and ledgers of every pooled client). The text
+        with `+00:00` appended is read in C, aware, in a fifth of that; text that does not
+        read that way (an offset of its own, another layout) goes the default way.
+        PostgreSQL's driver already returns a datetime, which needs only its zone.
+        """
+        fallback = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite" or fallback is None:
+            return fallback  # type: ignore[return-value]
+        parse = datetime.fromisoformat
+
+        def process(value: Any) -> datetime | None:
+            if value.__class__ is str:
+                try:
+                    read = parse(value + "+00:00")
+                except ValueError:
+                    pass
+                else:
+                    if read.tzinfo is UTC:  # a bare date reads, but naive
+                        return read
+            return fallback(value)  # type: ignore[no-any-return]
+
+        return process
