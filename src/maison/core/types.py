@@ -30,9 +30,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        instant: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], datetime | None]:
         """One step from the stored value to an aware instant.
@@ -59,6 +58,6 @@ class UTCDateTime(TypeDecorator[datetime]):
                 else:
                     if read.tzinfo is UTC:  # a bare date reads, but naive
                         return read
-            return fallback(value)  # type: ignore[no-any-return]
+            return fallback(value)
 
         return process
