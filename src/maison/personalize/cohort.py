@@ -27,7 +27,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left, bisect_right
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -211,6 +211,15 @@ class SharedReads:
         found = self._segments.get((cohort.model_version, cohort.segment_id, self._consent_mark()))
         return found.at(at).buyers(cohort.members, cohort.client_id) if found is not None else None
 
+    def member_affinities(self, cohort: Cohort, *, at: datetime, min_buyers: int) -> dict[str, signals.Affinity] | None:
+        """`signals.affinities` of `member_buyers(cohort, at=at)` against all clients' buyers at `at`,
+        when the cohort is the pooled members of a segment this job has read, less the client; else None."""
+        found = self._segments.get((cohort.model_version, cohort.segment_id, self._consent_mark()))
+        if found is None:
+            return None
+        all_buyers, all_count = self.distinct_buyers(at)
+        return found.at(at).affinities(cohort.members, cohort.client_id, all_buyers, all_count, min_buyers=min_buyers)
+
     def next_snapshot(self) -> None:
         """The job ended its read transaction: consent may have changed since (another process)."""
         self._mark = None
@@ -268,6 +277,7 @@ class SegmentReads:
     def __init__(self, prefetched: gateway.Prefetched, members: tuple[str, ...]) -> None:
         self.prefetched = prefetched
         self.members = members  # in the segment's order, as `_still_pooled` keeps them
+        self._positions = {m: i for i, m in enumerate(members)}
         self._rows = prefetched.stamps()
         self._ledger = sorted({e.effective_at for c in self.members for e in prefetched.book.entries.get(c, ())})
         self._at: dict[tuple[int, int], SegmentAt] = {}
@@ -295,7 +305,8 @@ class SegmentReads:
             width = max(len(self._names), 1)  # each (member, product) once, however many rows say it
             pairs = np.unique(self._bought.members[lines] * width + self._bought_products[lines])
             found = self._at[key] = SegmentAt(tuple(self.members[i] for i in np.flatnonzero(pooled).tolist()),
-                                              _Bought(pairs // width, pairs % width, self.members, self._names))
+                                              _Bought(pairs // width, pairs % width, self.members, self._names),
+                                              self._positions)
         return found
 
 
@@ -325,11 +336,14 @@ class _Bought:
                  names: Sequence[str]) -> None:
         self.buyers, self.products, self.members, self.names = buyers, products, members, names
 
-    def counts(self) -> tuple[dict[str, int], int]:
-        """`signals.buyers_among` over every pooled member: buyers per product, and buyers of anything."""
-        counted = np.bincount(self.products, minlength=len(self.names))
-        return ({self.names[p]: int(counted[p]) for p in np.flatnonzero(counted).tolist()},
-                len(np.unique(self.buyers)))
+    def counted(self) -> tuple[np.ndarray, int]:
+        """`signals.buyers_among` over every pooled member: buyers per product code, and buyers of anything."""
+        return np.bincount(self.products, minlength=len(self.names)), len(np.unique(self.buyers))
+
+    def products_of(self, member: int) -> frozenset[int]:
+        """The codes of what the member (by position) bought: the pairs are ordered by member."""
+        lo, hi = np.searchsorted(self.buyers, [member, member + 1]).tolist()
+        return frozenset(self.products[lo:hi].tolist())
 
     def by_member(self) -> dict[str, frozenset[str]]:
         """`signals.bought_by` of the pooled members' rows."""
@@ -342,12 +356,23 @@ class _Bought:
 class SegmentAt:
     """A segment's pooled members at an instant and what each bought (see `SegmentReads`)."""
 
-    def __init__(self, pooled: tuple[str, ...], bought: _Bought) -> None:
+    def __init__(self, pooled: tuple[str, ...], bought: _Bought, positions: Mapping[str, int]) -> None:
         self.pooled = pooled
         self._pooled = frozenset(pooled)
         self._bought = bought
+        self._positions = positions  # member -> position in the segment
         self._by_member: dict[str, frozenset[str]] | None = None
-        self.counts, self.count = bought.counts()
+        self._counts: dict[str, int] | None = None
+        self._frequent: dict[int, list[int]] = {}
+        self._counted, self.count = bought.counted()
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Buyers per product among every pooled member (`signals.buyers_among`), as a dictionary."""
+        if self._counts is None:
+            names = self._bought.names
+            self._counts = {names[p]: int(self._counted[p]) for p in np.flatnonzero(self._counted).tolist()}
+        return self._counts
 
     @property
     def bought(self) -> dict[str, frozenset[str]]:
@@ -377,6 +402,51 @@ class SegmentAt:
                 del counts[pid]
         return counts, self.count - 1
 
+    def affinities(self, members: Sequence[str], client_id: str, all_buyers: Mapping[str, int], all_count: int, *,
+                   min_buyers: int) -> dict[str, signals.Affinity] | None:
+        """`signals.affinities` of `buyers(members, client_id)` when `members` are the pooled members
+        without the client; else None (ask `buyers`).
+
+        Only products at least `min_buyers` pooled members bought can qualify (the client's own
+        purchase lowers a count by one at most), and they are few: they are found once per
+        instant's answer, in code order (the order `buyers` lists them), and only they are
+        looked at. Building and walking every product the segment bought, for each client, was
+        most of a cohort's cost."""
+        if not self._is_all_but(members, client_id):
+            return None
+        own = self._own_codes(client_id)
+        member_count = self.count - 1 if own else self.count
+        if member_count <= 0 or all_count <= 0:
+            return {}
+        names = self._bought.names
+        found = {}
+        for code in self._frequent_codes(min_buyers):
+            bought = int(self._counted[code]) - (code in own)
+            pid = names[code]
+            overall = all_buyers.get(pid, 0)
+            if bought < min_buyers or overall <= 0:
+                continue
+            member_share, overall_share = bought / member_count, overall / all_count
+            found[pid] = signals.Affinity(pid, bought, member_share, overall_share, member_share / overall_share)
+        return found
+
+    def _is_all_but(self, members: Sequence[str], client_id: str) -> bool:
+        """Whether `members` are the pooled members without the client (what `buyers` subtracts from)."""
+        return (len(members) == len(self.pooled) - (client_id in self._pooled) and client_id not in members
+                and self._pooled.issuperset(members))
+
+    def _own_codes(self, client_id: str) -> frozenset[int]:
+        """The codes of the products the client bought, as a pooled member (else none)."""
+        if client_id not in self._pooled:
+            return frozenset()
+        return self._bought.products_of(self._positions[client_id])
+
+    def _frequent_codes(self, min_buyers: int) -> list[int]:
+        found = self._frequent.get(min_buyers)
+        if found is None:
+            found = self._frequent[min_buyers] = np.flatnonzero(self._counted >= min_buyers).tolist()
+        return found
+
 
 def cohort_product_affinity(conn: Connection, cohort: Cohort, *, at: datetime,
                             min_buyers: int = signals.MIN_BUYERS,
@@ -384,6 +454,9 @@ def cohort_product_affinity(conn: Connection, cohort: Cohort, *, at: datetime,
     """Per product bought by at least `min_buyers` members before `at`: how many, and the lift of the
     cohort's share of buyers over all clients' (a lift of 3 = bought three times as often)."""
     shared = shared if shared is not None and at <= shared.until else None
+    quick = shared.member_affinities(cohort, at=at, min_buyers=min_buyers) if shared is not None else None
+    if quick is not None:
+        return quick
     counted = shared.member_buyers(cohort, at=at) if shared is not None else None
     if counted is None:
         rows = gateway.read(conn, MEMBERS, cohort.members, at=at)

@@ -86,6 +86,32 @@ def test_pooled_members_and_their_buyers_at_every_instant_are_those_of_the_per_c
     assert len(answers) > 4  # the instants and clients change the answer: the test can fail
 
 
+SHOP = {"A": 12, "B": 3, "C": 1}  # all clients' buyers per product ("D": none outside the segment)
+
+
+def test_affinities_at_every_instant_are_those_of_the_counted_buyers() -> None:
+    """The lift of each product members bought at least twice, the client's own purchase left out:
+    the segment's answer is `signals.affinities` of the per-client path's buyers."""
+    members, prefetched = segment()
+    reads = SegmentReads(prefetched, members)
+    lifts = set()
+    for at in instants():
+        now = reads.at(at)
+        for client in (*members, "outsider"):
+            without = now.pooled_without(client)
+            rows = prefetched.read(MEMBERS, without, at=at)
+            expected = signals.affinities(*signals.buyers(r for kept in rows.values() for r in kept), SHOP, 40,
+                                          min_buyers=2)
+            found = now.affinities(without, client, SHOP, 40, min_buyers=2)
+            assert found == expected, (client, at)
+            # in the order the segment's counts list them, as when they were built from `buyers`
+            assert list(found or ()) == list(signals.affinities(*now.buyers(without, client) or ({}, 0), SHOP, 40,
+                                                                min_buyers=2))
+            lifts.add(str(found))
+            assert now.affinities(without[:1], client, SHOP, 40, min_buyers=2) is None  # not "all but the client"
+    assert len(lifts) > 2  # who bought what changes with the instant and the client
+
+
 def test_a_cohort_with_members_the_segment_did_not_pool_is_not_answered_from_it() -> None:
     members, prefetched = segment()
     now = SegmentReads(prefetched, members).at(T0)
@@ -129,4 +155,9 @@ def test_any_ledgers_and_orders_give_the_per_client_answers(people: list[Any]) -
             for client in members:
                 without = now.pooled_without(client)
                 kept = prefetched.read(MEMBERS, without, at=at)
-                assert now.buyers(without, client) == signals.buyers(r for found in kept.values() for r in found)
+                counted = signals.buyers(r for found in kept.values() for r in found)
+                assert now.buyers(without, client) == counted
+                for threshold in (1, 2):  # products bought by one member qualify, then only by two
+                    expected = signals.affinities(*counted, SHOP, 40, min_buyers=threshold)
+                    found = now.affinities(without, client, SHOP, 40, min_buyers=threshold)
+                    assert found == expected, (client, at, threshold)
