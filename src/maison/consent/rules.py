@@ -52,37 +52,51 @@ def timeline(entries: Iterable[LedgerEntry]) -> tuple[list[datetime], list[Conse
 
 
 class _Fold:
-    """The ledger folded so far, in effective order (ties in ledger order)."""
+    """The ledger folded so far, in effective order (ties in ledger order).
+
+    Kinds are told apart by identity (`is`): a weekly job folds hundreds of thousands of entries,
+    and an enum member's equality and hash are Python calls."""
 
     def __init__(self) -> None:
         self.level: str = "L1"
         self.level_at: datetime | None = None
         self.purposes: dict[str, PurposeState] = {}
-        self.flags = {k: False for k in (EntryKind.RESTRICTION, EntryKind.OBJECT_MARKETING,
-                                         EntryKind.OBJECT_PROFILING)}
+        self.restricted = self.objects_to_marketing = self.objects_to_profiling = False
 
     def apply(self, e: LedgerEntry) -> None:
-        if e.kind == EntryKind.LEVEL and e.level:
-            self.level, self.level_at = e.level, e.effective_at
-        elif e.kind == EntryKind.PURPOSE and e.purpose and e.granted is not None:
-            previous = self.purposes.get(e.purpose)
-            if previous is None or previous.granted != e.granted:
-                self.purposes[e.purpose] = PurposeState(e.granted, e.effective_at, e.notice_version)
-            else:  # a repeated statement renews the notice version, not the change time
-                self.purposes[e.purpose] = PurposeState(e.granted, previous.changed_at, e.notice_version)
-        elif e.kind in self.flags and e.granted is not None:
-            self.flags[e.kind] = e.granted
+        kind = e.kind
+        if kind is _PURPOSE:
+            if e.purpose and e.granted is not None:
+                previous = self.purposes.get(e.purpose)
+                if previous is None or previous.granted != e.granted:
+                    self.purposes[e.purpose] = PurposeState(e.granted, e.effective_at, e.notice_version)
+                else:  # a repeated statement renews the notice version, not the change time
+                    self.purposes[e.purpose] = PurposeState(e.granted, previous.changed_at, e.notice_version)
+        elif kind is _LEVEL:
+            if e.level:
+                self.level, self.level_at = e.level, e.effective_at
+        elif e.granted is not None:
+            if kind is _RESTRICTION:
+                self.restricted = e.granted
+            elif kind is _OBJECT_MARKETING:
+                self.objects_to_marketing = e.granted
+            elif kind is _OBJECT_PROFILING:
+                self.objects_to_profiling = e.granted
 
     def state(self, *, has_record: bool) -> ConsentState:
         return ConsentState(
             level=self.level,
             purposes=dict(self.purposes),
-            restricted=self.flags[EntryKind.RESTRICTION],
-            objects_to_marketing=self.flags[EntryKind.OBJECT_MARKETING],
-            objects_to_profiling=self.flags[EntryKind.OBJECT_PROFILING],
+            restricted=self.restricted,
+            objects_to_marketing=self.objects_to_marketing,
+            objects_to_profiling=self.objects_to_profiling,
             level_changed_at=self.level_at,
             has_record=has_record,
         )
+
+
+_PURPOSE, _LEVEL, _RESTRICTION = EntryKind.PURPOSE, EntryKind.LEVEL, EntryKind.RESTRICTION
+_OBJECT_MARKETING, _OBJECT_PROFILING = EntryKind.OBJECT_MARKETING, EntryKind.OBJECT_PROFILING
 
 
 def may(state: ConsentState, category: str, use: Use) -> bool:

@@ -365,6 +365,7 @@ class SegmentAt:
         self._counts: dict[str, int] | None = None
         self._frequent: dict[int, list[int]] = {}
         self._counted, self.count = bought.counted()
+        self._without: tuple[str | None, tuple[str, ...]] = (None, ())
 
     @property
     def counts(self) -> dict[str, int]:
@@ -382,7 +383,14 @@ class SegmentAt:
         return self._by_member
 
     def pooled_without(self, client_id: str) -> tuple[str, ...]:
-        return tuple(m for m in self.pooled if m != client_id) if client_id in self._pooled else self.pooled
+        """The pooled members less the client (in the segment's order). The last answer is kept: the
+        client's cohort holds it, and `affinities` then knows it without comparing thousands of ids."""
+        if client_id not in self._pooled:
+            return self.pooled
+        if self._without[0] != client_id:
+            i = self.pooled.index(client_id)
+            self._without = (client_id, self.pooled[:i] + self.pooled[i + 1 :])
+        return self._without[1]
 
     def buyers(self, members: Sequence[str], client_id: str) -> tuple[dict[str, int], int] | None:
         """`signals.buyers` of these members' rows: the segment's counts less the client's own when
@@ -432,6 +440,8 @@ class SegmentAt:
 
     def _is_all_but(self, members: Sequence[str], client_id: str) -> bool:
         """Whether `members` are the pooled members without the client (what `buyers` subtracts from)."""
+        if members is self.pooled or (self._without[0] == client_id and members is self._without[1]):
+            return client_id not in self._pooled or members is not self.pooled
         return (len(members) == len(self.pooled) - (client_id in self._pooled) and client_id not in members
                 and self._pooled.issuperset(members))
 

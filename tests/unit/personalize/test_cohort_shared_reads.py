@@ -108,7 +108,10 @@ def test_affinities_at_every_instant_are_those_of_the_counted_buyers() -> None:
             assert list(found or ()) == list(signals.affinities(*now.buyers(without, client) or ({}, 0), SHOP, 40,
                                                                 min_buyers=2))
             lifts.add(str(found))
+            assert now.affinities(tuple(list(without)), client, SHOP, 40, min_buyers=2) == found  # an equal copy
             assert now.affinities(without[:1], client, SHOP, 40, min_buyers=2) is None  # not "all but the client"
+            if client in now.pooled:
+                assert now.affinities(now.pooled, client, SHOP, 40, min_buyers=2) is None  # the client among them
     assert len(lifts) > 2  # who bought what changes with the instant and the client
 
 
