@@ -127,7 +127,15 @@ class SalesTimeline:
         self._products = np.array([self._index.position[s.product_id] for s, _ in known], dtype=np.int64)
         self._units = np.array([s.quantity for s, _ in known], dtype=np.int64)
         self._previous = np.array([b for _, b in known], dtype=np.int64)
-        self._categories = self._index.category_code[self._products] if known else np.zeros(0, dtype=np.int64)
+        categories = self._index.category_code[self._products] if known else np.zeros(0, dtype=np.int64)
+        # each category's lines apart, still in time order: a question reads only its own category
+        # in the window, not every sale of the shop's last 30 days
+        grouped = np.argsort(categories, kind="stable")
+        bounds = np.searchsorted(categories[grouped], np.arange(len(self._index.codes) + 1))
+        self._by_category = [
+            _CategoryLines(*(a[grouped[lo:hi]] for a in (self._times, self._products, self._units, self._previous)))
+            for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+        ]
         self._since: int | None = None
         self._cache: dict[tuple[str, datetime], frozenset[str]] = {}
 
@@ -143,12 +151,14 @@ class SalesTimeline:
         if code is None:
             return frozenset()
         first = epoch_micros(at - WINDOW) if self._since is None else max(epoch_micros(at - WINDOW), self._since)
-        lo, hi = np.searchsorted(self._times, [first, epoch_micros(at)], side="left")
-        inside = self._categories[lo:hi] == code
+        lines = self._by_category[code]
+        lo, hi = np.searchsorted(lines.times, [first, epoch_micros(at)], side="left").tolist()
+        products, weights = lines.products[lo:hi], lines.units[lo:hi]
         if self._since is not None:
-            inside &= self._previous[lo:hi] < self._since
-        sold, where = np.unique(self._products[lo:hi][inside], return_inverse=True)
-        units = np.bincount(where, weights=self._units[lo:hi][inside], minlength=len(sold)).astype(np.int64)
+            inside = lines.previous[lo:hi] < self._since
+            products, weights = products[inside], weights[inside]
+        sold, where = np.unique(products, return_inverse=True)
+        units = np.bincount(where, weights=weights, minlength=len(sold)).astype(np.int64)
         eligible = (units > 0) & self._index.recommendable[sold]
         sold, units = sold[eligible], units[eligible]
         best = np.lexsort((sold, -units))[:TOP_N]  # units, most first; then product_id (positions are in id order)
@@ -156,6 +166,17 @@ class SalesTimeline:
 
 
 _NEVER = np.iinfo(np.int64).min  # an order row with no earlier row of its order
+
+
+@dataclass(frozen=True, slots=True)
+class _CategoryLines:
+    """One category's sale lines in time order: instants (µs), product positions, units, and when
+    each line's order was last stored before (`_NEVER`: not before)."""
+
+    times: np.ndarray
+    products: np.ndarray
+    units: np.ndarray
+    previous: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
