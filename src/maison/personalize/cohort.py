@@ -326,6 +326,7 @@ class _Spans:
 
 
 _EARLIEST, _LATEST = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+_NO_CODES = (np.zeros(0, dtype=np.int64),) * 3
 
 
 class _Bought:
@@ -363,7 +364,7 @@ class SegmentAt:
         self._positions = positions  # member -> position in the segment
         self._by_member: dict[str, frozenset[str]] | None = None
         self._counts: dict[str, int] | None = None
-        self._frequent: dict[int, list[int]] = {}
+        self._frequent: tuple[Any, Any, tuple[np.ndarray, np.ndarray, np.ndarray]] = (None, None, _NO_CODES)
         self._counted, self.count = bought.counted()
         self._without: tuple[str | None, tuple[str, ...]] = (None, ())
 
@@ -416,27 +417,42 @@ class SegmentAt:
         without the client; else None (ask `buyers`).
 
         Only products at least `min_buyers` pooled members bought can qualify (the client's own
-        purchase lowers a count by one at most), and they are few: they are found once per
-        instant's answer, in code order (the order `buyers` lists them), and only they are
-        looked at. Building and walking every product the segment bought, for each client, was
-        most of a cohort's cost."""
+        purchase lowers a count by one at most). They are found once per answer, with all
+        clients' buyers of each (kept for the last `all_buyers` asked), in code order (the
+        order `buyers` lists them); the shares and lifts are computed over them as arrays, with
+        the same IEEE divisions as `signals.affinities`. Building and walking every product the
+        segment bought, for each client, was most of a cohort's cost."""
         if not self._is_all_but(members, client_id):
             return None
         own = self._own_codes(client_id)
         member_count = self.count - 1 if own else self.count
         if member_count <= 0 or all_count <= 0:
             return {}
+        codes, bought, overall = self._frequent_with(min_buyers, all_buyers)
+        if own:
+            bought = bought - np.isin(codes, np.fromiter(own, dtype=np.int64, count=len(own)))
+        kept = (bought >= min_buyers) & (overall > 0)
         names = self._bought.names
-        found = {}
-        for code in self._frequent_codes(min_buyers):
-            bought = int(self._counted[code]) - (code in own)
-            pid = names[code]
-            overall = all_buyers.get(pid, 0)
-            if bought < min_buyers or overall <= 0:
-                continue
-            member_share, overall_share = bought / member_count, overall / all_count
-            found[pid] = signals.Affinity(pid, bought, member_share, overall_share, member_share / overall_share)
-        return found
+        bought_kept, overall_kept = bought[kept], overall[kept]
+        member_share = bought_kept / member_count
+        overall_share = overall_kept / all_count
+        lift = member_share / overall_share
+        return {
+            names[c]: signals.Affinity(names[c], b, m, o, f)
+            for c, b, m, o, f in zip(codes[kept].tolist(), bought_kept.tolist(), member_share.tolist(),
+                                     overall_share.tolist(), lift.tolist(), strict=True)
+        }
+
+    def _frequent_with(self, min_buyers: int, all_buyers: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray,
+                                                                                       np.ndarray]:
+        """The codes at least `min_buyers` pooled members bought, those counts, and all clients'
+        buyers of each product in `all_buyers` (kept for the last mapping asked: one per instant)."""
+        if self._frequent[0] != min_buyers or self._frequent[1] is not all_buyers:
+            codes = np.flatnonzero(self._counted >= min_buyers)
+            names = self._bought.names
+            overall = np.array([all_buyers.get(names[c], 0) for c in codes.tolist()], dtype=np.int64)
+            self._frequent = (min_buyers, all_buyers, (codes, self._counted[codes], overall))
+        return self._frequent[2]
 
     def _is_all_but(self, members: Sequence[str], client_id: str) -> bool:
         """Whether `members` are the pooled members without the client (what `buyers` subtracts from)."""
@@ -450,12 +466,6 @@ class SegmentAt:
         if client_id not in self._pooled:
             return frozenset()
         return self._bought.products_of(self._positions[client_id])
-
-    def _frequent_codes(self, min_buyers: int) -> list[int]:
-        found = self._frequent.get(min_buyers)
-        if found is None:
-            found = self._frequent[min_buyers] = np.flatnonzero(self._counted >= min_buyers).tolist()
-        return found
 
 
 def cohort_product_affinity(conn: Connection, cohort: Cohort, *, at: datetime,
