@@ -431,7 +431,7 @@ class SegmentAt:
         codes, bought, overall = self._frequent_with(min_buyers, all_buyers)
         if own:
             bought = bought - np.isin(codes, np.fromiter(own, dtype=np.int64, count=len(own)))
-        kept = (bought >= min_buyers) & (overall > 0)
+        kept = (bought >= min_buyers) & (bought > 0) & (overall > 0)  # a product no one else bought is not counted
         names = self._bought.names
         bought_kept, overall_kept = bought[kept], overall[kept]
         member_share = bought_kept / member_count
@@ -448,7 +448,7 @@ class SegmentAt:
         """The codes at least `min_buyers` pooled members bought, those counts, and all clients'
         buyers of each product in `all_buyers` (kept for the last mapping asked: one per instant)."""
         if self._frequent[0] != min_buyers or self._frequent[1] is not all_buyers:
-            codes = np.flatnonzero(self._counted >= min_buyers)
+            codes = np.flatnonzero(self._counted >= max(min_buyers, 1))
             names = self._bought.names
             overall = np.array([all_buyers.get(names[c], 0) for c in codes.tolist()], dtype=np.int64)
             self._frequent = (min_buyers, all_buyers, (codes, self._counted[codes], overall))

@@ -108,6 +108,9 @@ def test_affinities_at_every_instant_are_those_of_the_counted_buyers() -> None:
             assert list(found or ()) == list(signals.affinities(*now.buyers(without, client) or ({}, 0), SHOP, 40,
                                                                 min_buyers=2))
             lifts.add(str(found))
+            # no threshold at all: still only products someone other than the client bought (m1 alone buys C)
+            assert now.affinities(without, client, SHOP, 40, min_buyers=0) == signals.affinities(
+                *signals.buyers(r for kept in rows.values() for r in kept), SHOP, 40, min_buyers=0), (client, at)
             assert now.affinities(tuple(list(without)), client, SHOP, 40, min_buyers=2) == found  # an equal copy
             assert now.affinities(without[:1], client, SHOP, 40, min_buyers=2) is None  # not "all but the client"
             if client in now.pooled:
@@ -160,7 +163,7 @@ def test_any_ledgers_and_orders_give_the_per_client_answers(people: list[Any]) -
                 kept = prefetched.read(MEMBERS, without, at=at)
                 counted = signals.buyers(r for found in kept.values() for r in found)
                 assert now.buyers(without, client) == counted
-                for threshold in (1, 2):  # products bought by one member qualify, then only by two
+                for threshold in (0, 1, 2):  # any product bought (none other buying it is not one), then by two
                     expected = signals.affinities(*counted, SHOP, 40, min_buyers=threshold)
                     found = now.affinities(without, client, SHOP, 40, min_buyers=threshold)
                     assert found == expected, (client, at, threshold)
