@@ -123,17 +123,17 @@ class SalesTimeline:
     def _build(self, products: Sequence[Product], lines: Sequence[tuple[Sale, int]]) -> None:
         self._index = ranking_index(products)
         known = sorted(((s, b) for s, b in lines if s.product_id in self._index.position), key=lambda line: line[0].at)
-        self._times = np.array([epoch_micros(s.at) for s, _ in known], dtype=np.int64)
-        self._products = np.array([self._index.position[s.product_id] for s, _ in known], dtype=np.int64)
-        self._units = np.array([s.quantity for s, _ in known], dtype=np.int64)
-        self._previous = np.array([b for _, b in known], dtype=np.int64)
-        categories = self._index.category_code[self._products] if known else np.zeros(0, dtype=np.int64)
+        times = np.array([epoch_micros(s.at) for s, _ in known], dtype=np.int64)
+        positions = np.array([self._index.position[s.product_id] for s, _ in known], dtype=np.int64)
+        units = np.array([s.quantity for s, _ in known], dtype=np.int64)
+        previous = np.array([b for _, b in known], dtype=np.int64)
+        categories = self._index.category_code[positions] if known else np.zeros(0, dtype=np.int64)
         # each category's lines apart, still in time order: a question reads only its own category
         # in the window, not every sale of the shop's last 30 days
         grouped = np.argsort(categories, kind="stable")
         bounds = np.searchsorted(categories[grouped], np.arange(len(self._index.codes) + 1))
         self._by_category = [
-            _CategoryLines(*(a[grouped[lo:hi]] for a in (self._times, self._products, self._units, self._previous)))
+            _CategoryLines(*(a[grouped[lo:hi]] for a in (times, positions, units, previous)))
             for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
         ]
         self._since: int | None = None
