@@ -11,6 +11,7 @@ import random
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,6 +24,7 @@ from maison.core.clock import to_local
 from maison.core.schema import clients, events
 from maison.ingest.repository import event_row
 from maison.ingest.rules import normalize
+from maison.personalize import trajectory
 from maison.personalize.shop import MarketRatings, MarketSignals, signals_of
 from maison.personalize.top_sellers import RECENT, WINDOW
 
@@ -287,13 +289,17 @@ def test_a_jobs_one_timeline_of_the_orders_answers_each_client_as_their_own_read
         shared = SharedReads(conn, until=horizon)
         windows = [(a, b) for a in edges[::3] for b in edges[1::3] if a < b]
         assert windows
+        with patch.object(trajectory, "_BLOCK", 2):  # kept totals every other line: both ways of counting
+            kept_often = SharedReads(conn, until=horizon).timeline(catalogue)
         for start, end in windows:
             mine = shared.timeline(catalogue).since(start)
+            often = kept_often.since(start)
             alone = SalesTimeline(aggregates.sales(conn, start=start, end=end), catalogue)
             everything = SalesTimeline(aggregates.sales(conn, start=T0 - timedelta(days=40), end=end), catalogue)
             for at in [t for t in edges if start < t <= end]:
                 for category in ("Knitwear", "Home"):
                     assert mine.top_sellers_at(category, at) == alone.top_sellers_at(category, at), (start, at)
+                    assert often.top_sellers_at(category, at) == mine.top_sellers_at(category, at), (start, at)
                     differ += mine.top_sellers_at(category, at) != everything.top_sellers_at(category, at)
     assert differ  # where the view starts matters (the duplicated order): the test can fail
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from l3_factory import JOINED, MONTH_1, PRODUCTS, SEND, VOCABULARY, ZONE, noor_rows, sales
 from maison.analytics.entities import Sale
+from maison.personalize import trajectory as trajectory_module
 from maison.personalize.history import from_rows
 from maison.personalize.trajectory import months, rising_tags, trajectory
 from personalize_factory import track
@@ -127,9 +130,33 @@ def test_top_sellers_at_any_instant_are_the_top_sellers_of_the_30_days_before_it
     instants = [MONTH_1 + timedelta(hours=data.draw(hours)) for _ in range(5)]
     instants += [s.at + d for s in sold[:3] for d in (timedelta(0), timedelta(microseconds=1),
                                                       timedelta(days=30), timedelta(days=30, microseconds=1))]
-    for products in (catalogue, Catalogue(catalogue)):
-        timeline = SalesTimeline(sold, products)
+    for products, block in ((catalogue, 256), (Catalogue(catalogue), 256), (catalogue, 1), (catalogue, 3)):
+        with patch.object(trajectory_module, "_BLOCK", block):  # kept totals every line, every third, or none here
+            timeline = SalesTimeline(sold, products)
         for at in instants:
             for category in (*categories, "Unknown"):
                 assert timeline.top_sellers_at(category, at) == _reference_top_sellers_at(sold, catalogue, category,
-                                                                                           at), (category, at)
+                                                                                           at), (category, at, block)
+
+
+@pytest.mark.parametrize("block", [1, 2, 256], ids=["totals every line", "every other line", "no totals kept"])
+def test_an_order_stored_again_after_a_clients_start_counts_once_at_its_first_row(block: int) -> None:
+    """A view `since` a client's start counts an order at its first row after the start: a copy of it
+    stored later, carrying other lines, is not counted again, and the other lines still are."""
+    from maison.analytics.aggregates import OrderRow
+    from maison.personalize.trajectory import SalesTimeline
+    from personalize_factory import product
+
+    catalogue = [product(p, "Home") for p in ("H-1", "H-2", "H-3", "H-4")]
+    t = MONTH_1 + timedelta(days=3)
+    rows = [OrderRow(t, "o1", (Sale("H-1", 5, t),)), OrderRow(t, "o2", (Sale("H-2", 4, t),)),
+            OrderRow(t, "o3", (Sale("H-3", 3, t),)), OrderRow(t + timedelta(hours=1), "dup", (Sale("H-3", 1, t),)),
+            OrderRow(t + timedelta(hours=2), "dup", (Sale("H-4", 9, t + timedelta(hours=2)),)),
+            OrderRow(t + timedelta(hours=3), "o4", (Sale("H-2", 1, t + timedelta(hours=3)),))]
+    with patch.object(trajectory_module, "_BLOCK", block):
+        timeline = SalesTimeline.of_orders(rows, catalogue)
+    at = t + timedelta(days=1)
+    # from before the order's first row: its copy (H-4 x 9) is a repeat, so H-4 stays out of the top three
+    assert timeline.since(t - timedelta(days=1)).top_sellers_at("Home", at) == {"H-1", "H-2", "H-3"}
+    # from between the two rows: the copy is the order's first row in the view, and counts
+    assert timeline.since(t + timedelta(minutes=90)).top_sellers_at("Home", at) == {"H-4", "H-2"}
