@@ -170,15 +170,19 @@ class BuyersTimeline:
         pairs = sorted((t, pid) for (_, pid), t in first_pair.items())
         self.end = end
         self._times = [t for t, _ in pairs]
-        self._products = [pid for _, pid in pairs]
+        self._names = sorted({pid for _, pid in pairs})
+        code = {pid: i for i, pid in enumerate(self._names)}
+        self._codes = np.array([code[pid] for _, pid in pairs], dtype=np.int64)
         self._clients = sorted(first_client.values())
 
     def at(self, before: datetime) -> tuple[dict[str, int], int]:
-        """`distinct_buyers(conn, before=before)`, for `before` up to `end`."""
+        """`distinct_buyers(conn, before=before)`, for `before` up to `end`: the pairs first bought
+        before it counted per product in C (a clientele's pairs are hundreds of thousands)."""
         if before > self.end:
             raise ValueError(f"{before.isoformat()} is after the orders read (up to {self.end.isoformat()})")
-        counts = Counter(self._products[: bisect_left(self._times, before)])
-        return dict(counts), bisect_left(self._clients, before)
+        counted = np.bincount(self._codes[: bisect_left(self._times, before)], minlength=len(self._names))
+        names = self._names
+        return {names[i]: int(counted[i]) for i in np.flatnonzero(counted).tolist()}, bisect_left(self._clients, before)
 
 
 def co_purchases(conn: Connection, *, before: datetime) -> dict[str, Counter[str]]:

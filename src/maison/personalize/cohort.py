@@ -211,14 +211,16 @@ class SharedReads:
         found = self._segments.get((cohort.model_version, cohort.segment_id, self._consent_mark()))
         return found.at(at).buyers(cohort.members, cohort.client_id) if found is not None else None
 
-    def member_affinities(self, cohort: Cohort, *, at: datetime, min_buyers: int) -> dict[str, signals.Affinity] | None:
+    def member_affinities(self, cohort: Cohort, *, at: datetime, min_buyers: int,
+                          min_lift: float = 0.0) -> dict[str, signals.Affinity] | None:
         """`signals.affinities` of `member_buyers(cohort, at=at)` against all clients' buyers at `at`,
         when the cohort is the pooled members of a segment this job has read, less the client; else None."""
         found = self._segments.get((cohort.model_version, cohort.segment_id, self._consent_mark()))
         if found is None:
             return None
         all_buyers, all_count = self.distinct_buyers(at)
-        return found.at(at).affinities(cohort.members, cohort.client_id, all_buyers, all_count, min_buyers=min_buyers)
+        return found.at(at).affinities(cohort.members, cohort.client_id, all_buyers, all_count, min_buyers=min_buyers,
+                                       min_lift=min_lift)
 
     def next_snapshot(self) -> None:
         """The job ended its read transaction: consent may have changed since (another process)."""
@@ -412,7 +414,7 @@ class SegmentAt:
         return counts, self.count - 1
 
     def affinities(self, members: Sequence[str], client_id: str, all_buyers: Mapping[str, int], all_count: int, *,
-                   min_buyers: int) -> dict[str, signals.Affinity] | None:
+                   min_buyers: int, min_lift: float = 0.0) -> dict[str, signals.Affinity] | None:
         """`signals.affinities` of `buyers(members, client_id)` when `members` are the pooled members
         without the client; else None (ask `buyers`).
 
@@ -437,9 +439,15 @@ class SegmentAt:
         member_share = bought_kept / member_count
         overall_share = overall_kept / all_count
         lift = member_share / overall_share
+        if min_lift > 0:  # the rest are not looked at: at 100,000 clients, thousands of products a segment buys
+            strong = lift >= min_lift
+            codes_kept, bought_kept = codes[kept][strong], bought_kept[strong]
+            member_share, overall_share, lift = member_share[strong], overall_share[strong], lift[strong]
+        else:
+            codes_kept = codes[kept]
         return {
             names[c]: signals.Affinity(names[c], b, m, o, f)
-            for c, b, m, o, f in zip(codes[kept].tolist(), bought_kept.tolist(), member_share.tolist(),
+            for c, b, m, o, f in zip(codes_kept.tolist(), bought_kept.tolist(), member_share.tolist(),
                                      overall_share.tolist(), lift.tolist(), strict=True)
         }
 
@@ -469,12 +477,14 @@ class SegmentAt:
 
 
 def cohort_product_affinity(conn: Connection, cohort: Cohort, *, at: datetime,
-                            min_buyers: int = signals.MIN_BUYERS,
+                            min_buyers: int = signals.MIN_BUYERS, min_lift: float = 0.0,
                             shared: SharedReads | None = None) -> dict[str, signals.Affinity]:
-    """Per product bought by at least `min_buyers` members before `at`: how many, and the lift of the
-    cohort's share of buyers over all clients' (a lift of 3 = bought three times as often)."""
+    """Per product bought by at least `min_buyers` members before `at`, with a lift of at least
+    `min_lift`: how many, and the lift of the cohort's share of buyers over all clients' (a lift
+    of 3 = bought three times as often)."""
     shared = shared if shared is not None and at <= shared.until else None
-    quick = shared.member_affinities(cohort, at=at, min_buyers=min_buyers) if shared is not None else None
+    quick = (shared.member_affinities(cohort, at=at, min_buyers=min_buyers, min_lift=min_lift)
+             if shared is not None else None)
     if quick is not None:
         return quick
     counted = shared.member_buyers(cohort, at=at) if shared is not None else None
@@ -484,7 +494,8 @@ def cohort_product_affinity(conn: Connection, cohort: Cohort, *, at: datetime,
     member_buyers, member_count = counted
     all_buyers, all_count = (shared.distinct_buyers(at) if shared is not None
                              else aggregates.distinct_buyers(conn, before=at))
-    return signals.affinities(member_buyers, member_count, all_buyers, all_count, min_buyers=min_buyers)
+    return signals.affinities(member_buyers, member_count, all_buyers, all_count, min_buyers=min_buyers,
+                              min_lift=min_lift)
 
 
 def remember(conn: Connection, cohort: Cohort) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 MIN_RATERS = 20
 MIN_FIT_ANSWERS = 20
 MIN_BUYERS = 5
+MIN_LIFT = 2.0  # a cohort buying a product twice as often as clients overall: a signal worth acting on
 FIT_ANSWERS = ("runs small", "true to size", "runs large")
 TRUE_TO_SIZE = "true to size"
 REVIEWED = "Product Reviewed"  # the event whose rating and fit answer a cohort speaks from
@@ -95,8 +96,9 @@ def sizing(
 
 
 def affinities(member_buyers: Mapping[str, int], member_count: int, all_buyers: Mapping[str, int], all_count: int,
-               *, min_buyers: int = MIN_BUYERS) -> dict[str, Affinity]:
-    """Per product bought by at least `min_buyers` members: share of member buyers vs share of all buyers."""
+               *, min_buyers: int = MIN_BUYERS, min_lift: float = 0.0) -> dict[str, Affinity]:
+    """Per product bought by at least `min_buyers` members, with a lift of at least `min_lift`: share
+    of member buyers vs share of all buyers."""
     if member_count <= 0 or all_count <= 0:
         return {}
     found = {}
@@ -105,7 +107,8 @@ def affinities(member_buyers: Mapping[str, int], member_count: int, all_buyers: 
         if bought < min_buyers or overall <= 0:
             continue
         member_share, overall_share = bought / member_count, overall / all_count
-        found[pid] = Affinity(pid, bought, member_share, overall_share, member_share / overall_share)
+        if member_share / overall_share >= min_lift:
+            found[pid] = Affinity(pid, bought, member_share, overall_share, member_share / overall_share)
     return found
 
 

@@ -27,6 +27,7 @@ from maison.consent import repository as consent_repo
 from maison.consent.entities import LedgerEntry
 from maison.core.settings import get_settings
 from maison.personalize import cohort as cohorts
+from maison.personalize import cohort_signals as signals
 from maison.personalize import derived
 from maison.personalize.history import ClientHistory
 from maison.personalize.l3_inputs import CohortAffinity, IdentityInputs, derive
@@ -86,7 +87,8 @@ def _cohort(
     found = cohorts.cohort_of(conn, client_id, at=at, shared=shared, reads=reads)
     if found is None:
         return None
-    affinity = cohorts.cohort_product_affinity(conn, found, at=at, shared=shared)
+    # only what the cohort buys markedly more than clients overall is ever offered from it
+    affinity = cohorts.cohort_product_affinity(conn, found, at=at, shared=shared, min_lift=signals.MIN_LIFT)
     return CohortAffinity(len(found.members), {pid: (a.members_bought, a.lift) for pid, a in affinity.items()},
                           tuple(found.data_categories), found)
 

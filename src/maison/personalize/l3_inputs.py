@@ -27,8 +27,9 @@ TASTE_TRAJECTORY, VALUES = "taste_trajectory", "values_inference"
 
 @dataclass(frozen=True, slots=True)
 class CohortAffinity:
-    """How much more often the client's cohort buys each product than clients overall (aggregates
-    over at least the cohort's minimum size: never any one member's data)."""
+    """How much more often the client's cohort buys each product it buys at least
+    `cohort_signals.MIN_LIFT` times as often as clients overall (aggregates over at least the
+    cohort's minimum size: never any one member's data)."""
 
     size: int
     affinity: Mapping[str, tuple[int, float]] = field(default_factory=dict, hash=False)  # id -> (buyers, lift)

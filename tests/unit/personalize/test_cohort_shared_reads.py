@@ -108,6 +108,12 @@ def test_affinities_at_every_instant_are_those_of_the_counted_buyers() -> None:
             assert list(found or ()) == list(signals.affinities(*now.buyers(without, client) or ({}, 0), SHOP, 40,
                                                                 min_buyers=2))
             lifts.add(str(found))
+            counted = signals.buyers(r for kept in rows.values() for r in kept)
+            for lift in (2.5, 9.0):  # only what the cohort buys markedly more often than clients overall
+                strong = now.affinities(without, client, SHOP, 40, min_buyers=1, min_lift=lift)
+                assert strong == signals.affinities(*counted, SHOP, 40, min_buyers=1, min_lift=lift), (client, lift)
+                assert all(a.lift >= lift for a in (strong or {}).values())
+                lifts.add(f"{lift}:{strong}")
             # no threshold at all: still only products someone other than the client bought (m1 alone buys C)
             assert now.affinities(without, client, SHOP, 40, min_buyers=0) == signals.affinities(
                 *signals.buyers(r for kept in rows.values() for r in kept), SHOP, 40, min_buyers=0), (client, at)

@@ -44,6 +44,7 @@ import numpy as np
 
 from maison.catalog import catalogue
 from maison.catalog.entities import Product
+from maison.personalize.cohort_signals import MIN_BUYERS, MIN_LIFT  # a cohort signal worth an exploratory pick
 from maison.personalize.entities import Item, Reason, Section
 from maison.personalize.history import ClientHistory, Moment
 from maison.personalize.l3_inputs import IdentityInputs
@@ -59,7 +60,6 @@ KIND = "identity_predictive"
 TRAJECTORY, VALUES, EXPLORATORY = "taste_trajectory", "values_inference", "exploratory_recommendations"
 BROWSING, SIMILAR = "browsing_behaviour", "similar_customer_signals"
 FAVOURED_SHARE = 0.3  # an aesthetic tag on this share of her latest month's views is one she favours
-MIN_LIFT, MIN_BUYERS = 2.0, 5  # a cohort signal worth an exploratory pick
 TRAJECTORY_PICKS, WARDROBE_PICKS, JOINED_PICKS = 2, 2, 3
 EVIDENCE = 3  # most recent events cited per reason
 
