@@ -208,19 +208,23 @@ class SharedReads:
     def member_buyers(self, cohort: Cohort, *, at: datetime) -> tuple[dict[str, int], int] | None:
         """`signals.buyers` of the cohort members' rows as the policy lets them be used at `at`, when
         the cohort is pooled members of a segment this job has read (`still_pooled`); else None."""
-        found = self._segments.get((cohort.model_version, cohort.segment_id, self._consent_mark()))
+        found = self._read_segment(cohort)
         return found.at(at).buyers(cohort.members, cohort.client_id) if found is not None else None
 
     def member_affinities(self, cohort: Cohort, *, at: datetime, min_buyers: int,
                           min_lift: float = 0.0) -> dict[str, signals.Affinity] | None:
         """`signals.affinities` of `member_buyers(cohort, at=at)` against all clients' buyers at `at`,
         when the cohort is the pooled members of a segment this job has read, less the client; else None."""
-        found = self._segments.get((cohort.model_version, cohort.segment_id, self._consent_mark()))
+        found = self._read_segment(cohort)
         if found is None:
             return None
         all_buyers, all_count = self.distinct_buyers(at)
         return found.at(at).affinities(cohort.members, cohort.client_id, all_buyers, all_count, min_buyers=min_buyers,
                                        min_lift=min_lift)
+
+    def _read_segment(self, cohort: Cohort) -> SegmentReads | None:
+        """The reads of the cohort's segment, if `still_pooled` made them under the current consent."""
+        return self._segments.get((cohort.model_version, cohort.segment_id, self._consent_mark()))
 
     def next_snapshot(self) -> None:
         """The job ended its read transaction: consent may have changed since (another process)."""

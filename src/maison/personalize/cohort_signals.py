@@ -107,8 +107,9 @@ def affinities(member_buyers: Mapping[str, int], member_count: int, all_buyers: 
         if bought < min_buyers or overall <= 0:
             continue
         member_share, overall_share = bought / member_count, overall / all_count
-        if member_share / overall_share >= min_lift:
-            found[pid] = Affinity(pid, bought, member_share, overall_share, member_share / overall_share)
+        lift = member_share / overall_share
+        if lift >= min_lift:
+            found[pid] = Affinity(pid, bought, member_share, overall_share, lift)
     return found
 
 

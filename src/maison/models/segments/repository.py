@@ -41,8 +41,9 @@ def stored_model(conn: Connection, *, as_of: datetime, mark: tuple[Any, ...]) ->
 
 def keep_model(conn: Connection, *, as_of: datetime, mark: tuple[Any, ...], model_version: str,
                payload: dict[str, Any], now: datetime) -> None:
-    """Keep a fitted model; the same period's models under other marks, and those of periods two
-    or more before, go (a later mark means data changed since; nothing reads old periods)."""
+    """Keep a fitted model; the same period's models under other marks, and those of periods more
+    than two before (56 days), go (a later mark means data changed since; an older period's model
+    is fitted again if it is ever asked for)."""
     conn.execute(delete(segment_models).where(or_(segment_models.c.as_of == as_of,
                                                   segment_models.c.as_of < as_of - timedelta(days=56))))
     conn.execute(segment_models.insert(), {"as_of": as_of, "mark": _plain(mark), "model_version": model_version,
