@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures import Executor, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import repeat
 from queue import Empty, Queue
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,9 @@ from maison.core.db import make_engine, reading
 from maison.core.dialect import lock_name
 from maison.core.schema import clients as clients_table
 from maison.core.schema import decisions
+from maison.models.segments import service as model_segments
+from maison.models.segments.features import Vocabulary
+from maison.models.segments.service import PART, PoolPart
 from maison.personalize import cohort as cohorts
 from maison.personalize import repository as repo
 from maison.personalize import service
@@ -153,6 +157,7 @@ def _in_processes(
     url = engine.url.render_as_string(hide_password=False)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connections
     with context.Manager() as manager, ProcessPoolExecutor(workers, mp_context=context) as pool:
+        _fit_first(engine, monday, pool, url, workers)
         done = manager.Queue()
         futures = [pool.submit(_worker, url, monday, now, share, chunk, done) for share in shares if share]
         pending = set(futures)
@@ -164,6 +169,33 @@ def _in_processes(
     return WeekRun(iso_week(monday), sum(r.clients for r in runs), sum(r.sent for r in runs),
                    sum(r.withheld for r in runs), sum(r.already_sent for r in runs), sum(r.not_due for r in runs),
                    (datetime.now(UTC) - started).total_seconds())
+
+
+def _fit_first(engine: Engine, monday: date, pool: Executor, url: str, workers: int) -> None:
+    """Have the segment model of the week's period kept before the workers start, its fit's parts
+    spread over the pool (`segments.fit`): each worker would otherwise fit the same model alone.
+
+    The period starting at or before Monday 00:00 UTC is the one nearly every send uses; one
+    starting that very Monday leaves the sends of Sunday evening UTC (Monday morning east of it)
+    in the previous period, whose model a worker fits when it needs it, as before."""
+    def spread(conn: Connection, client_ids: Sequence[str], vocab: Vocabulary, as_of: datetime) -> list[PoolPart]:
+        size = max(1, min(PART, -(-len(client_ids) // (4 * workers))))  # a few parts per worker
+        slices = [client_ids[i : i + size] for i in range(0, len(client_ids), size)]
+        return list(pool.map(_pool_part, repeat(url), slices, repeat(vocab), repeat(as_of)))
+
+    with reading(engine) as conn:
+        model_segments.model_as_of(conn, at=datetime.combine(monday, time(), UTC), keep=True, parts=spread)
+
+
+def _pool_part(url: str, client_ids: Sequence[str], vocab: Vocabulary, as_of: datetime) -> PoolPart:
+    engine = _engines.get(url)
+    if engine is None:
+        engine = _engines[url] = make_engine(url)
+    with reading(engine) as conn:
+        return model_segments.pool_part(conn, client_ids, vocab, as_of=as_of)
+
+
+_engines: dict[str, Engine] = {}  # a pool process's engine per store, for its fit parts
 
 
 def _worker(url: str, monday: date, now: datetime, share: list[str], chunk: int, done: Queue[int]) -> WeekRun:

@@ -6,7 +6,10 @@ their ledgers, views, content reads, opens and orders, as ingestion would store 
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, time
 
 import numpy as np
 import pytest
@@ -37,15 +40,43 @@ AS_OF = service.fit_instant(AT)
 def test_a_fit_read_a_few_clients_at_a_time_finds_the_same_segments(shop: Engine,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The pool's events are read a chunk of clients at a time (a clientele's raw events do not fit
-    in memory at once); the vectors, hence the segments and the model's version, are those of one read."""
+    in memory at once), and the clientele's ledgers a part at a time; the vectors, hence the
+    segments and the model's version, are those of one read."""
     with shop.connect() as conn:
+        monkeypatch.setattr(service, "PART", 10**9)
         whole = service.fit(conn, as_of=AS_OF)
         monkeypatch.setattr(service, "_CHUNK", 7)
+        monkeypatch.setattr(service, "PART", 13)
         chunked = service.fit(conn, as_of=AS_OF)
     assert whole is not None and chunked is not None
     assert whole.pooled >= 40 and len(whole.segments) >= 2  # a real fit: the comparison can fail
     assert chunked.model_version == whole.model_version
     assert [s.members for s in chunked.segments] == [s.members for s in whole.segments]
+    assert np.array_equal(chunked.segmenter.centers_, whole.segmenter.centers_)  # declared block's too
+
+
+def test_the_weekly_job_fits_its_model_once_with_the_parts_spread_over_its_processes(shop: Engine) -> None:
+    """With several processes, the job has the week's model fitted and kept before they start, its
+    parts computed in them: the model is the one a fit in one process finds, and a worker then
+    reads it back instead of fitting the same model again on its own."""
+    url = shop.url.render_as_string(hide_password=False)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        weekly._fit_first(shop, digests.MONDAY, pool, url, 2)
+    service.clear_cache()
+    with shop.connect() as conn:
+        serial = service.fit(conn, as_of=service.fit_instant(datetime.combine(digests.MONDAY, time(), UTC)))
+        assert conn.execute(select(func.count()).select_from(segment_models)).scalar_one() == 1
+
+    def no_fit(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the kept model should have been read back")
+
+    with shop.connect() as conn, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(service, "fit", no_fit)
+        kept = service.model_as_of(conn, at=datetime.combine(digests.MONDAY, time(12), UTC))
+    assert serial is not None and kept is not None and serial.pooled >= 40
+    assert kept.model_version == serial.model_version
+    assert [s.members for s in kept.segments] == [s.members for s in serial.segments]
+    assert np.array_equal(kept.segmenter.centers_, serial.segmenter.centers_)
 
 
 def test_a_content_type_no_listed_page_has_is_still_a_column_when_clients_read_it(

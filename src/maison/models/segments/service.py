@@ -132,13 +132,15 @@ def data_mark(conn: Connection, *, as_of: datetime) -> tuple[Any, ...]:
     return full
 
 
-def model_as_of(conn: Connection, *, at: datetime, keep: bool = False) -> SegmentModel | None:
+def model_as_of(conn: Connection, *, at: datetime, keep: bool = False,
+                parts: PartsReader | None = None) -> SegmentModel | None:
     """The segment model for an instant (None when too few clients are pooled to segment).
 
     In-process first, then the model kept in the store for the period and data mark, else a fit.
     `keep`: store a model fitted here for other processes (the weekly job, which runs often and
     each time in a new process, asks for it): in a transaction of its own, or in the caller's
-    when the caller holds SQLite's write lock (see `_keep`)."""
+    when the caller holds SQLite's write lock (see `_keep`). `parts`: how a fit here computes
+    the clientele's parts (`fit`)."""
     as_of = fit_instant(at)
     mark = data_mark(conn, as_of=as_of)
     key = (_database(conn), as_of, mark)
@@ -148,7 +150,7 @@ def model_as_of(conn: Connection, *, at: datetime, keep: bool = False) -> Segmen
             return _cache[key]
     model = _stored(conn, as_of=as_of, mark=mark)
     if model is None:
-        model = fit(conn, as_of=as_of)
+        model = fit(conn, as_of=as_of) if parts is None else fit(conn, as_of=as_of, parts=parts)
         if keep and model is not None:
             _keep(conn, model, mark)
     with _lock:
@@ -207,37 +209,82 @@ def pooled(book: consent.ConsentBook, client_id: str, *, at: datetime | None) ->
     return all(book.may(client_id, p, Use.PERSONALIZE, at) for p in POOL_PURPOSES)
 
 
-def fit(conn: Connection, *, as_of: datetime, segmenter: Segmenter | None = None) -> SegmentModel | None:
-    """Fit segments on the pooled clients' events before `as_of` (no cache)."""
-    book = consent.book(conn, repo.client_ids(conn))
+@dataclass(frozen=True, slots=True)
+class PoolPart:
+    """What a fit needs from some of the clientele (`pool_part`): its pooled clients with
+    `MIN_EVENTS` behaviour events or more, in client id order, with their behaviour vectors,
+    which blocks their consent lets be used at the model's instant, and their declared
+    categories; and the content types every pooled client of the part read."""
+
+    kept: list[str]
+    x: np.ndarray  # one row per kept client
+    allowed: np.ndarray  # kept x `F.BLOCKS`
+    declared: list[np.ndarray | None]  # per kept client, over the vocabulary's categories
+    seen: set[str]
+
+
+PartsReader = Callable[[Connection, Sequence[str], F.Vocabulary, datetime], list[PoolPart]]
+"""`pool_part` of consecutive slices of the clients (sorted ids), in order: in this process
+(`parts_here`), or spread over processes by a job that has them (`weekly`)."""
+
+PART = 5_000  # clients whose ledgers one `pool_part` holds
+
+
+def pool_part(conn: Connection, client_ids: Sequence[str], vocab: F.Vocabulary, *, as_of: datetime) -> PoolPart:
+    """The fit's inputs from these clients (see `PoolPart`). Every client's part is their own:
+    their ledger, their events, their vector. So a clientele cut into parts anyhow gives the
+    same rows as one read, which lets a job compute the parts in several processes."""
+    book = consent.book(conn, client_ids)
     pool = sorted(c for c in book.entries if pooled(book, c, at=as_of))
-    facets = catalog.product_facets(conn)
-    listed = {p.content_type for p in catalog.list_content_pages(conn)}
-    vocab = F.vocabulary(facets, listed)
     kept, x, seen = _vectors(conn, pool, vocab, as_of=as_of, book=book)
-    if not seen <= listed:  # a page type the catalogue does not list is a column too: vectors again with it
-        vocab = F.vocabulary(facets, listed | seen)
-        kept, x, _ = _vectors(conn, pool, vocab, as_of=as_of, book=book)
-    blocks = [f.block for f in vocab.features]
-    model = segmenter or Segmenter()
-    if len(kept) < 2 * model.k_range[1]:
-        return None
-    allowed = np.array([[book.may(c, b, Use.PERSONALIZE, as_of) for b in F.BLOCKS] for c in kept])
-    # Rows in an order set by the data, not by internal client ids (random per store): k-means'
-    # seeding and the silhouette sample then give the same segments wherever the same
-    # behaviour is stored. Clients with identical rows are interchangeable.
-    order = np.lexsort(np.hstack([x, allowed]).T[::-1])
-    kept, x, allowed = [kept[i] for i in order], x[order], allowed[order]
-    available = allowed[:, [F.BLOCKS.index(b) for b in blocks]]
-    try:
-        model.fit(x, available, blocks)
-    except ModelInputError:
-        return None
+    allowed = np.array([[book.may(c, b, Use.PERSONALIZE, as_of) for b in F.BLOCKS] for c in kept],
+                       dtype=bool).reshape(len(kept), len(F.BLOCKS))
     declared: list[np.ndarray | None] = []
     for start in range(0, len(kept), _CHUNK):
         part = kept[start : start + _CHUNK]
         said = gateway.read(conn, readers.DECLARED_INTERESTS, part, at=as_of, book=book)
         declared += [F.declared_vector(said.get(c, []), vocab.categories, at=as_of) for c in part]
+    return PoolPart(kept, x, allowed, declared, seen)
+
+
+def parts_here(conn: Connection, client_ids: Sequence[str], vocab: F.Vocabulary, as_of: datetime) -> list[PoolPart]:
+    """`pool_part` of each slice of `PART` clients, one after the other on this connection."""
+    return [pool_part(conn, client_ids[i : i + PART], vocab, as_of=as_of) for i in range(0, len(client_ids), PART)]
+
+
+def fit(conn: Connection, *, as_of: datetime, segmenter: Segmenter | None = None,
+        parts: PartsReader = parts_here) -> SegmentModel | None:
+    """Fit segments on the pooled clients' events before `as_of` (no cache).
+
+    `parts` computes the clientele's `PoolPart`s; a job with several processes passes one that
+    spreads them (reading and tallying every pooled client's events is most of a fit)."""
+    ids = sorted(repo.client_ids(conn))
+    facets = catalog.product_facets(conn)
+    listed = {p.content_type for p in catalog.list_content_pages(conn)}
+    vocab = F.vocabulary(facets, listed)
+    found = parts(conn, ids, vocab, as_of)
+    seen = set().union(*(p.seen for p in found))
+    if not seen <= listed:  # a page type the catalogue does not list is a column too: vectors again with it
+        vocab = F.vocabulary(facets, listed | seen)
+        found = parts(conn, ids, vocab, as_of)
+    kept = [c for p in found for c in p.kept]
+    x = np.vstack([p.x for p in found]) if found else np.zeros((0, len(vocab.features)))
+    blocks = [f.block for f in vocab.features]
+    model = segmenter or Segmenter()
+    if len(kept) < 2 * model.k_range[1]:
+        return None
+    allowed = np.vstack([p.allowed for p in found])
+    declared = [d for p in found for d in p.declared]
+    # Rows in an order set by the data, not by internal client ids (random per store): k-means'
+    # seeding and the silhouette sample then give the same segments wherever the same
+    # behaviour is stored. Clients with identical rows are interchangeable.
+    order = np.lexsort(np.hstack([x, allowed]).T[::-1])
+    kept, x, allowed, declared = [kept[i] for i in order], x[order], allowed[order], [declared[i] for i in order]
+    available = allowed[:, [F.BLOCKS.index(b) for b in blocks]]
+    try:
+        model.fit(x, available, blocks)
+    except ModelInputError:
+        return None
     if any(d is not None for d in declared):  # members' mean declaration per segment; segments unchanged
         stated = np.array([[d is not None] * len(vocab.categories) for d in declared])
         shares = np.vstack([np.zeros(len(vocab.categories)) if d is None else d for d in declared])
