@@ -33,7 +33,7 @@ def read(
     """
     ids = sorted(set(client_ids))
     if book is None:
-        book = consent.book(conn, ids)
+        book = consent.book(conn, ids, answering=reader.categories)
     allowed = {c: _allowed(book, reader, c, at) for c in ids}
     wanted = sorted({cat for cats in allowed.values() for cat in cats})
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -78,7 +78,7 @@ def read_about(
         ).all()
     if not candidates:
         return {}
-    book = consent.book(conn, {row.client_id for row in candidates})
+    book = consent.book(conn, {row.client_id for row in candidates}, answering=reader.categories)
     allowed = {c: _allowed(book, reader, c, at) for c in {row.client_id for row in candidates}}
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in candidates:
@@ -158,9 +158,9 @@ def prefetch(
 ) -> Prefetched:
     """Read the clients' events of these categories timestamped before `until`, for `Prefetched.read`."""
     ids = sorted(set(client_ids))
-    if book is None:
-        book = consent.book(conn, ids)
     wanted = sorted(set(categories))
+    if book is None:
+        book = consent.book(conn, ids, answering=wanted)
     rows: dict[str, list[tuple[datetime, str, dict[str, Any]]]] = defaultdict(list)
     for start in range(0, len(ids), _CHUNK):
         query = (

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, bindparam, select
+from sqlalchemy import Connection, String, bindparam, or_, select
 
 from maison.consent.entities import EntryKind, LedgerEntry
 from maison.core.dialect import insert_rows, is_one_of, rows_params, rows_table, value_chunks
@@ -54,10 +54,12 @@ def _entry(row: Any) -> LedgerEntry:
 
 
 def entries_for(
-    conn: Connection, client_ids: Iterable[str], *, purposes: Iterable[str] | None = None
+    conn: Connection, client_ids: Iterable[str], *, purposes: Iterable[str] | None = None,
+    statements_of: Iterable[str] | None = None,
 ) -> dict[str, list[LedgerEntry]]:
     """Ledger entries of these clients, in time order. With `purposes`, only the entries that
-    state those purposes (what a collection decision needs): the ingest gate's hot path."""
+    state those purposes (what a collection decision needs): the ingest gate's hot path. With
+    `statements_of`, every entry but the purpose statements of other purposes."""
     ids = sorted(set(client_ids))
     found: dict[str, list[LedgerEntry]] = defaultdict(list)
     only = sorted(set(purposes)) if purposes is not None else None
@@ -67,6 +69,9 @@ def entries_for(
         stmt = select(*_ENTRY_COLUMNS).where(is_one_of(conn, consent_ledger.c.client_id, chunk))
         if only is not None:
             stmt = stmt.where(consent_ledger.c.kind == EntryKind.PURPOSE.value, consent_ledger.c.purpose.in_(only))
+        if statements_of is not None:
+            stmt = stmt.where(or_(consent_ledger.c.kind != EntryKind.PURPOSE.value,
+                                  consent_ledger.c.purpose.in_(sorted(set(statements_of)))))
         for row in conn.execute(stmt.order_by(consent_ledger.c.effective_at, consent_ledger.c.id)):
             found[row.client_id].append(_entry(row))
     return dict(found)

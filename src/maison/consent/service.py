@@ -33,8 +33,10 @@ class ConsentBook:
     state at an event's instant is a binary search, not a re-fold of the ledger.
     """
 
-    def __init__(self, entries: Mapping[str, Sequence[LedgerEntry]]) -> None:
+    def __init__(self, entries: Mapping[str, Sequence[LedgerEntry]], *,
+                 answering: frozenset[str] | None = None) -> None:
         self.entries = entries
+        self.answering = answering  # None: every category; else `may` only for these (see `book`)
         self._timelines: dict[str, tuple[list[datetime], list[ConsentState]]] = {}
 
     def _timeline(self, client_id: str) -> tuple[list[datetime], list[ConsentState]]:
@@ -64,13 +66,26 @@ class ConsentBook:
         return states[index - 1] if index else ConsentState()
 
     def may(self, client_id: str | None, category: str, use: Use, at: datetime | None = None) -> bool:
+        if self.answering is not None and category not in self.answering:
+            raise ValueError(f"this consent book was read to answer for {sorted(self.answering)}, not {category!r}")
         return may_in_state(self.state(client_id, at), category, use)
 
 
-def book(conn: Connection, client_ids: Iterable[str], *, purposes: Iterable[str] | None = None) -> ConsentBook:
+def book(conn: Connection, client_ids: Iterable[str], *, purposes: Iterable[str] | None = None,
+         answering: Iterable[str] | None = None) -> ConsentBook:
     """The ledger of these clients; restricted to `purposes` it answers only collection of
-    those purposes (level, restriction and objections are not loaded)."""
-    return ConsentBook(repo.entries_for(conn, client_ids, purposes=purposes))
+    those purposes (level, restriction and objections are not loaded).
+
+    `answering`: a book that answers `may` for these categories only, under every use. The
+    policy (`rules.may`) decides a category from the statements of its own purpose, the level,
+    restriction and objections, never from another purpose's statements, so those are not read:
+    a job that reads the ledgers of a whole clientele for three categories skips most of a
+    ledger (a consent banner states every purpose each time). Asked about another category,
+    the book raises rather than answer from what it did not read."""
+    if answering is None:
+        return ConsentBook(repo.entries_for(conn, client_ids, purposes=purposes))
+    only = frozenset(answering)
+    return ConsentBook(repo.entries_for(conn, client_ids, purposes=purposes, statements_of=only), answering=only)
 
 
 def state(conn: Connection, client_id: str, at: datetime | None = None) -> ConsentState:

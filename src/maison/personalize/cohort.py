@@ -142,7 +142,7 @@ def _pooled(conn: Connection, members: tuple[str, ...], *, at: datetime) -> tupl
     with _lock:
         book = _books.get(key)
     if book is None:
-        book = consent.book(conn, members)
+        book = consent.book(conn, members, answering=segments.POOL_PURPOSES)
         with _lock:
             _books[key] = book
             while len(_books) > 16:
@@ -200,8 +200,10 @@ class SharedReads:
         key = (model_version, segment.segment_id, self._consent_mark())
         found = self._segments.get(key)
         if found is None or found.members != segment.members:
+            book = consent.book(self.conn, segment.members, answering=(*MEMBERS.categories, *segments.POOL_PURPOSES))
             found = self._segments[key] = SegmentReads(
-                gateway.prefetch(self.conn, segment.members, until=self.until, categories=MEMBERS.categories),
+                gateway.prefetch(self.conn, segment.members, until=self.until, categories=MEMBERS.categories,
+                                 book=book),
                 segment.members)
         return found.at(at).pooled_without(client_id)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+
 from maison.consent import service
 from maison.consent.entities import EntryKind, LedgerEntry, Use
 from maison.consent.purposes import CONSENT_RECORD, IDENTITY, L1_PURPOSES, PURPOSES
@@ -93,3 +95,34 @@ def test_a_few_probes_at_a_time_get_the_same_answers_in_any_time_zone(engine):  
             answers = [a for i in range(0, len(probes), size) for a in service.may_collect(conn, probes[i:i + size])]
             assert answers == expected, size
     assert 0 < sum(expected) < len(expected)
+
+
+def test_a_book_read_for_some_categories_answers_for_them_as_the_whole_ledger(engine):  # type: ignore[no-untyped-def]
+    """A job that reads a clientele's ledgers for three categories skips the other purposes'
+    statements: for its categories, under every use and at every instant, the book answers as
+    the whole ledger does (levels, restrictions and objections included); about any other
+    category it refuses to answer rather than answer from what it did not read."""
+    rng = random.Random(13)
+    clients = [f"cl_{n}" for n in range(15)]
+    entries = [statement(rng.choice(clients), rng.choice(PURPOSES), rng.random() < 0.7, rng.randrange(0, 120, 5))
+               for _ in range(300)]
+    kinds = (EntryKind.LEVEL, EntryKind.RESTRICTION, EntryKind.OBJECT_MARKETING, EntryKind.OBJECT_PROFILING)
+    for _ in range(60):
+        kind = rng.choice(kinds)
+        entries.append(LedgerEntry(
+            client_id=rng.choice(clients), kind=kind, effective_at=T0 + timedelta(minutes=rng.randrange(0, 120, 5)),
+            level=rng.choice(("L1", "L2", "L3")) if kind is EntryKind.LEVEL else None,
+            granted=None if kind is EntryKind.LEVEL else rng.random() < 0.3, method="web"))
+    some = ("browsing_behaviour", "similar_customer_signals", "purchase_history")
+    with engine.begin() as conn:
+        service.record(conn, entries, now=T0)
+        whole = service.book(conn, clients)
+        limited = service.book(conn, clients, answering=some)
+    assert sum(len(v) for v in limited.entries.values()) < sum(len(v) for v in whole.entries.values())
+    answers = [(whole.may(c, cat, use, at), limited.may(c, cat, use, at))
+               for c in clients for cat in some for use in Use
+               for at in (None, *(T0 + timedelta(minutes=m) for m in range(-5, 130, 5)))]
+    assert [a for a, _ in answers] == [b for _, b in answers]
+    assert 0 < sum(a for a, _ in answers) < len(answers)
+    with pytest.raises(ValueError, match="search_history"):
+        limited.may(clients[0], "search_history", Use.PERSONALIZE, T0)

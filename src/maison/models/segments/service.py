@@ -228,13 +228,14 @@ PartsReader = Callable[[Connection, Sequence[str], F.Vocabulary, datetime], list
 (`parts_here`), or spread over processes by a job that has them (`weekly`)."""
 
 PART = 5_000  # clients whose ledgers one `pool_part` holds
+_FIT_CATEGORIES = (*POOL_PURPOSES, *readers.BEHAVIOUR.categories, *readers.DECLARED_INTERESTS.categories)
 
 
 def pool_part(conn: Connection, client_ids: Sequence[str], vocab: F.Vocabulary, *, as_of: datetime) -> PoolPart:
     """The fit's inputs from these clients (see `PoolPart`). Every client's part is their own:
     their ledger, their events, their vector. So a clientele cut into parts anyhow gives the
     same rows as one read, which lets a job compute the parts in several processes."""
-    book = consent.book(conn, client_ids)
+    book = consent.book(conn, client_ids, answering=_FIT_CATEGORIES)
     pool = sorted(c for c in book.entries if pooled(book, c, at=as_of))
     kept, x, seen = _vectors(conn, pool, vocab, as_of=as_of, book=book)
     allowed = np.array([[book.may(c, b, Use.PERSONALIZE, as_of) for b in F.BLOCKS] for c in kept],
