@@ -66,7 +66,8 @@ def run_week(
 
     `progress(n)` is called with the number of clients done after each chunk. `workers` > 1
     splits the clients between that many processes (one per core: composing is Python work,
-    and one process uses one core); each reads and records its own share.
+    and one process uses one core); each reads and records its own share, after the week's
+    segment model has been fitted once with its parts spread over them (`_fit_first`).
     """
     if workers > 1:
         return _in_processes(engine, monday, now=now, client_ids=client_ids, chunk=chunk, progress=progress,
@@ -188,14 +189,12 @@ def _fit_first(engine: Engine, monday: date, pool: Executor, url: str, workers: 
 
 
 def _pool_part(url: str, client_ids: Sequence[str], vocab: Vocabulary, as_of: datetime) -> PoolPart:
-    engine = _engines.get(url)
-    if engine is None:
-        engine = _engines[url] = make_engine(url)
-    with reading(engine) as conn:
-        return model_segments.pool_part(conn, client_ids, vocab, as_of=as_of)
-
-
-_engines: dict[str, Engine] = {}  # a pool process's engine per store, for its fit parts
+    engine = make_engine(url)  # one per part (a few per worker): no connection outlives the fit
+    try:
+        with reading(engine) as conn:
+            return model_segments.pool_part(conn, client_ids, vocab, as_of=as_of)
+    finally:
+        engine.dispose()
 
 
 def _worker(url: str, monday: date, now: datetime, share: list[str], chunk: int, done: Queue[int]) -> WeekRun:
