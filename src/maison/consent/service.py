@@ -57,6 +57,8 @@ class ConsentBook:
                 *((a, b, a) for a, b in zip(changes, ends, strict=True))]
 
     def state(self, client_id: str | None, at: datetime | None = None) -> ConsentState:
+        """The client's state at `at`. A book read `answering` some categories holds only their
+        purposes' statements: ask it through `may`, which refuses the others."""
         if client_id is None:
             return ConsentState()
         instants, states = self._timeline(client_id)

@@ -445,12 +445,9 @@ class SegmentAt:
         member_share = bought_kept / member_count
         overall_share = overall_kept / all_count
         lift = member_share / overall_share
-        if min_lift > 0:  # the rest are not looked at: at 100,000 clients, thousands of products a segment buys
-            strong = lift >= min_lift
-            codes_kept, bought_kept = codes[kept][strong], bought_kept[strong]
-            member_share, overall_share, lift = member_share[strong], overall_share[strong], lift[strong]
-        else:
-            codes_kept = codes[kept]
+        strong = lift >= min_lift  # the rest are never built: at 100,000 clients, thousands of products a segment buys
+        codes_kept, bought_kept = codes[kept][strong], bought_kept[strong]
+        member_share, overall_share, lift = member_share[strong], overall_share[strong], lift[strong]
         return {
             names[c]: signals.Affinity(names[c], b, m, o, f)
             for c, b, m, o, f in zip(codes_kept.tolist(), bought_kept.tolist(), member_share.tolist(),

@@ -150,7 +150,7 @@ def model_as_of(conn: Connection, *, at: datetime, keep: bool = False,
             return _cache[key]
     model = _stored(conn, as_of=as_of, mark=mark)
     if model is None:
-        model = fit(conn, as_of=as_of) if parts is None else fit(conn, as_of=as_of, parts=parts)
+        model = fit(conn, as_of=as_of, parts=parts or parts_here)
         if keep and model is not None:
             _keep(conn, model, mark)
     with _lock:
