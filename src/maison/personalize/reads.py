@@ -32,13 +32,19 @@ class ClientReads:
 
     def __init__(
         self, conn: Connection, client_ids: Sequence[str], *, until: datetime | None = None,
-        readers: Sequence[Reader] = DIGEST,
+        readers: Sequence[Reader] = DIGEST, states: bool = True,
     ) -> None:
         """`until`: read the clients' events before it now, in one query (for a job's chunk), for
-        these `readers`; None reads each client's events when asked (one digest, one client)."""
+        these `readers`; None reads each client's events when asked (one digest, one client).
+
+        `states=False`: only `may` about the readers' categories and `events` will be asked (a
+        job's first pass, which finds send times), so the ledgers are read for those categories
+        alone (`consent.book(..., answering=...)`) and `state` and `entries` refuse."""
         self.conn = conn
-        self.book = consent.book(conn, client_ids)
         self._categories = frozenset(c for r in readers for c in r.categories)
+        self._states = states
+        self.book = consent.book(conn, client_ids) if states else consent.book(conn, client_ids,
+                                                                              answering=self._categories)
         self._prefetched = (
             gateway.prefetch(conn, client_ids, until=until, categories=self._categories, book=self.book)
             if until is not None else None
@@ -59,6 +65,7 @@ class ClientReads:
         return min(found) if found else client_id
 
     def state(self, client_id: str, at: datetime) -> ConsentState:
+        self._whole_ledger()
         return self.book.state(client_id, at)
 
     def may(self, client_id: str, category: str, use: Use, at: datetime) -> bool:
@@ -66,4 +73,9 @@ class ClientReads:
 
     def entries(self, client_id: str) -> Sequence[LedgerEntry]:
         """The client's ledger as recorded (when they joined, for the taste trajectory)."""
+        self._whole_ledger()
         return self.book.entries.get(client_id, ())
+
+    def _whole_ledger(self) -> None:
+        if not self._states:
+            raise ValueError("these reads hold the ledgers for their readers' categories only (states=False)")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -75,9 +76,8 @@ def send_time(
                        from_profile)
     since = week_start - timedelta(days=policy.lookback_days)
     opens = [
-        parse_instant(e["timestamp"])
-        for e in reads.events(readers.EMAIL_OPENS, client_id, at=decided)
-        if e.get("event") == EMAIL_OPENED and since <= parse_instant(e["timestamp"]) < week_start
+        t for e in reads.events(readers.EMAIL_OPENS, client_id, at=decided)
+        if e.get("event") == EMAIL_OPENED and since <= (t := parse_instant(e["timestamp"])) < week_start
     ]
     if len(opens) < policy.min_opens:
         return replace(default, opens=len(opens))
@@ -92,6 +92,7 @@ def send_time(
 def _zone(reads: ClientReads, client_id: str, day: date) -> tuple[ZoneInfo, bool]:
     """The profile's zone at the start of the send day, if `demographics` may be used then."""
 
+    @cache  # the fixed point and the check below ask about the same instants
     def stated_before(at: datetime) -> str | None:
         if not reads.may(client_id, "demographics", Use.PERSONALIZE, at):
             return None

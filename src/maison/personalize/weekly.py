@@ -81,7 +81,7 @@ def run_week(
         shared = cohorts.SharedReads(conn, until=until)
         sends = {}
         for part in _chunks(ids, chunk):  # first pass: every client's send instant
-            reads = ClientReads(conn, part, until=until, readers=SEND_TIME)
+            reads = ClientReads(conn, part, until=until, readers=SEND_TIME, states=False)
             for client in part:
                 sends[client] = service.send_time(conn, client, monday, shop=shop, reads=reads)
             conn.commit()  # end the read snapshot: a long one keeps SQLite's log from restarting

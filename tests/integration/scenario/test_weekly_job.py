@@ -11,12 +11,14 @@ import orjson
 import pytest
 from sqlalchemy import Engine, func, select
 
+from maison.consent.entities import Use
 from maison.core.responses import dumps
 from maison.core.schema import clients as clients_table
 from maison.core.schema import decisions
 from maison.identity.service import find_client
 from maison.personalize import repository as repo
 from maison.personalize import service, weekly
+from maison.personalize.reads import SEND_TIME, ClientReads
 from maison.personalize.shop import ShopView
 
 pytestmark = pytest.mark.scenario
@@ -123,3 +125,32 @@ def test_a_digest_another_run_records_meanwhile_is_not_recorded_again(scenario_e
         rows = conn.execute(select(decisions.c.client_id, func.count()).where(decisions.c.kind == repo.DIGEST)
                             .group_by(decisions.c.client_id)).all()
     assert all(n == 1 for _, n in rows)
+
+
+def test_the_send_time_pass_reads_ledgers_for_its_categories_and_answers_as_whole_ledgers_do(scenario_engine):  # type: ignore[no-untyped-def]
+    until = datetime(2026, 3, 12, tzinfo=UTC)
+    instants = [datetime(2026, 1, 5, tzinfo=UTC) + timedelta(days=d, hours=7 * d) for d in range(0, 66, 5)]
+    with scenario_engine.connect() as conn:
+        clients = some_clients(scenario_engine)
+        whole = ClientReads(conn, clients, until=until, readers=SEND_TIME)
+        lean = ClientReads(conn, clients, until=until, readers=SEND_TIME, states=False)
+        categories = sorted({c for r in SEND_TIME for c in r.categories})
+        assert sum(map(len, lean.book.entries.values())) < sum(map(len, whole.book.entries.values()))
+        answers, rows = set(), 0
+        for client in clients:
+            for at in instants:
+                for category in categories:
+                    answer = lean.may(client, category, Use.PERSONALIZE, at)
+                    assert answer == whole.may(client, category, Use.PERSONALIZE, at)
+                    answers.add(answer)
+                for reader in SEND_TIME:
+                    found = lean.events(reader, client, at=at)
+                    assert found == whole.events(reader, client, at=at)
+                    rows += len(found)
+        assert answers == {True, False} and rows > 0
+        with pytest.raises(ValueError, match="states=False"):
+            lean.state(clients[0], until)
+        with pytest.raises(ValueError, match="states=False"):
+            lean.entries(clients[0])
+        with pytest.raises(ValueError, match="browsing_behaviour"):
+            lean.may(clients[0], "browsing_behaviour", Use.PERSONALIZE, until)
