@@ -185,9 +185,12 @@ class SharedReads:
     segment model is asked once per model period; the shop's orders form one timeline.
     """
 
-    def __init__(self, conn: Connection, *, until: datetime) -> None:
+    def __init__(self, conn: Connection, *, until: datetime, read: Mapping[SegmentKey, SegmentReads] | None = None,
+                 ) -> None:
+        """`read`: segments read already (`read_segments`), up to this `until`; each is used only
+        while the ledger's mark is still the one it was read under."""
         self.conn, self.until = conn, until
-        self._segments: dict[tuple[Any, ...], SegmentReads] = {}
+        self._segments: dict[SegmentKey, SegmentReads] = dict(read or {})
         self._buyers: dict[datetime, tuple[dict[str, int], int]] = {}
         self._buyers_timeline: aggregates.BuyersTimeline | None = None
         self._models: dict[datetime, segments.SegmentModel | None] = {}
@@ -200,11 +203,7 @@ class SharedReads:
         key = (model_version, segment.segment_id, self._consent_mark())
         found = self._segments.get(key)
         if found is None or found.members != segment.members:
-            book = consent.book(self.conn, segment.members, answering=(*MEMBERS.categories, *segments.POOL_PURPOSES))
-            found = self._segments[key] = SegmentReads(
-                gateway.prefetch(self.conn, segment.members, until=self.until, categories=MEMBERS.categories,
-                                 book=book),
-                segment.members)
+            found = self._segments[key] = read_segment(self.conn, segment, until=self.until)
         return found.at(at).pooled_without(client_id)
 
     def member_buyers(self, cohort: Cohort, *, at: datetime) -> tuple[dict[str, int], int] | None:
@@ -267,6 +266,27 @@ class SharedReads:
         return found
 
 
+SegmentKey = tuple[str, int, tuple[int, int]]  # model version, segment id, the ledger's mark read under
+
+
+def read_segment(conn: Connection, segment: segments.Segment, *, until: datetime) -> SegmentReads:
+    """The segment's members read as `SharedReads` needs them: their ledgers for the pooling
+    purposes and the signals' categories, and the rows the signals use, up to `until`."""
+    book = consent.book(conn, segment.members, answering=(*MEMBERS.categories, *segments.POOL_PURPOSES))
+    return SegmentReads(gateway.prefetch(conn, segment.members, until=until, categories=MEMBERS.categories, book=book),
+                        segment.members)
+
+
+def read_segments(conn: Connection, model_version: str, chosen: Sequence[segments.Segment], *,
+                  until: datetime) -> dict[SegmentKey, SegmentReads]:
+    """`read_segment` of each, keyed as `SharedReads` keys them, for a job to hand to its processes
+    (`weekly`): each would otherwise read every segment itself. The mark is read first: an entry
+    recorded while the members are read makes the mark a process reads later differ, so the
+    process reads the segment again rather than use one read before it."""
+    mark = segment_marks.consent_mark(conn)
+    return {(model_version, s.segment_id, mark): read_segment(conn, s, until=until) for s in chosen}
+
+
 class SegmentReads:
     """A segment's members read once (events the cohort signals use, and their whole ledgers), and
     who is pooled and what each bought at an instant, worked out once per change.
@@ -283,7 +303,8 @@ class SegmentReads:
     """
 
     def __init__(self, prefetched: gateway.Prefetched, members: tuple[str, ...]) -> None:
-        self.prefetched = prefetched
+        # Only what answers `at` is kept (arrays, instants, names), not the rows and ledgers read:
+        # that keeps a segment small enough to hand from one process to another.
         self.members = members  # in the segment's order, as `_still_pooled` keeps them
         self._positions = {m: i for i, m in enumerate(members)}
         self._rows = prefetched.stamps()
@@ -301,21 +322,44 @@ class SegmentReads:
             for row, a, b in prefetched.visible(MEMBERS, m):
                 lines += [(i, self._products.code(pid), a, b) for pid in sorted(signals.products_bought(row))]
         self._bought = _Spans([x[0] for x in lines], [x[2] for x in lines], [x[3] for x in lines])
-        self._bought_products = np.array([x[1] for x in lines], dtype=np.int64)
+        # Each line as one (member, product) code, the lines in code order: the pairs an instant
+        # holds, each once, are then a mask and a comparison with the neighbour, not a sort. A
+        # week's sends fall at thousands of instants with an order between them (20-25 ms a sort
+        # for a segment of 36,000 members, most of what a worker spent on cohorts).
+        self._width = max(len(self._names), 1)
+        pairs = self._bought.members * self._width + np.array([x[1] for x in lines], dtype=np.int64)
+        self._pair_order = np.argsort(pairs, kind="stable")
+        self._pairs = pairs[self._pair_order]
+        self._pooled_at: dict[int, tuple[np.ndarray, tuple[str, ...], frozenset[str]]] = {}
 
     def at(self, at: datetime) -> SegmentAt:
         key = (bisect_left(self._rows, at), bisect_right(self._ledger, at))
         found = self._at.get(key)
         if found is None:
-            pooled = np.zeros(len(self.members), dtype=bool)
-            pooled[self._pooled.members[self._pooled.holding(at)]] = True
+            pooled, ids, id_set = self._pooled_between(key[1], at)
             lines = self._bought.holding(at) & pooled[self._bought.members]
-            width = max(len(self._names), 1)  # each (member, product) once, however many rows say it
-            pairs = np.unique(self._bought.members[lines] * width + self._bought_products[lines])
-            found = self._at[key] = SegmentAt(tuple(self.members[i] for i in np.flatnonzero(pooled).tolist()),
-                                              _Bought(pairs // width, pairs % width, self.members, self._names),
-                                              self._positions)
+            held = self._pairs[lines[self._pair_order]]  # in code order
+            pairs = held[np.concatenate(([True], held[1:] != held[:-1]))] if held.size else held
+            found = SegmentAt(ids, _Bought(pairs // self._width, pairs % self._width, self.members, self._names),
+                              self._positions, id_set)
+            self._at[key] = found
+            if len(self._at) > _AT_KEPT:
+                del self._at[next(iter(self._at))]
         return found
+
+    def _pooled_between(self, changes: int, at: datetime) -> tuple[np.ndarray, tuple[str, ...], frozenset[str]]:
+        """Who is pooled at `at` (a mask over the members, their ids, as a set): it changes only at a
+        ledger instant (`changes` of them are at or before `at`), not when an order is stored."""
+        found = self._pooled_at.get(changes)
+        if found is None:
+            mask = np.zeros(len(self.members), dtype=bool)
+            mask[self._pooled.members[self._pooled.holding(at)]] = True
+            ids = tuple(self.members[i] for i in np.flatnonzero(mask).tolist())
+            found = self._pooled_at[changes] = (mask, ids, frozenset(ids))
+        return found
+
+
+_AT_KEPT = 64  # answers a segment keeps (the oldest goes first): each holds its instant's pairs
 
 
 class _Spans:
@@ -347,7 +391,9 @@ class _Bought:
 
     def counted(self) -> tuple[np.ndarray, int]:
         """`signals.buyers_among` over every pooled member: buyers per product code, and buyers of anything."""
-        return np.bincount(self.products, minlength=len(self.names)), len(np.unique(self.buyers))
+        buyers = self.buyers  # in order: who bought anything is where the member changes
+        return (np.bincount(self.products, minlength=len(self.names)),
+                int(np.count_nonzero(buyers[1:] != buyers[:-1])) + 1 if buyers.size else 0)
 
     def products_of(self, member: int) -> frozenset[int]:
         """The codes of what the member (by position) bought: the pairs are ordered by member."""
@@ -365,9 +411,10 @@ class _Bought:
 class SegmentAt:
     """A segment's pooled members at an instant and what each bought (see `SegmentReads`)."""
 
-    def __init__(self, pooled: tuple[str, ...], bought: _Bought, positions: Mapping[str, int]) -> None:
+    def __init__(self, pooled: tuple[str, ...], bought: _Bought, positions: Mapping[str, int],
+                 pooled_set: frozenset[str] | None = None) -> None:
         self.pooled = pooled
-        self._pooled = frozenset(pooled)
+        self._pooled = pooled_set if pooled_set is not None else frozenset(pooled)
         self._bought = bought
         self._positions = positions  # member -> position in the segment
         self._by_member: dict[str, frozenset[str]] | None = None
