@@ -185,12 +185,9 @@ class SharedReads:
     segment model is asked once per model period; the shop's orders form one timeline.
     """
 
-    def __init__(self, conn: Connection, *, until: datetime, read: Mapping[SegmentKey, SegmentReads] | None = None,
-                 ) -> None:
-        """`read`: segments read already (`read_segments`), up to this `until`; each is used only
-        while the ledger's mark is still the one it was read under."""
+    def __init__(self, conn: Connection, *, until: datetime) -> None:
         self.conn, self.until = conn, until
-        self._segments: dict[SegmentKey, SegmentReads] = dict(read or {})
+        self._segments: dict[tuple[Any, ...], SegmentReads] = {}
         self._buyers: dict[datetime, tuple[dict[str, int], int]] = {}
         self._buyers_timeline: aggregates.BuyersTimeline | None = None
         self._models: dict[datetime, segments.SegmentModel | None] = {}
@@ -266,25 +263,12 @@ class SharedReads:
         return found
 
 
-SegmentKey = tuple[str, int, tuple[int, int]]  # model version, segment id, the ledger's mark read under
-
-
 def read_segment(conn: Connection, segment: segments.Segment, *, until: datetime) -> SegmentReads:
     """The segment's members read as `SharedReads` needs them: their ledgers for the pooling
     purposes and the signals' categories, and the rows the signals use, up to `until`."""
     book = consent.book(conn, segment.members, answering=(*MEMBERS.categories, *segments.POOL_PURPOSES))
     return SegmentReads(gateway.prefetch(conn, segment.members, until=until, categories=MEMBERS.categories, book=book),
                         segment.members)
-
-
-def read_segments(conn: Connection, model_version: str, chosen: Sequence[segments.Segment], *,
-                  until: datetime) -> dict[SegmentKey, SegmentReads]:
-    """`read_segment` of each, keyed as `SharedReads` keys them, for a job to hand to its processes
-    (`weekly`): each would otherwise read every segment itself. The mark is read first: an entry
-    recorded while the members are read makes the mark a process reads later differ, so the
-    process reads the segment again rather than use one read before it."""
-    mark = segment_marks.consent_mark(conn)
-    return {(model_version, s.segment_id, mark): read_segment(conn, s, until=until) for s in chosen}
 
 
 class SegmentReads:
@@ -303,8 +287,7 @@ class SegmentReads:
     """
 
     def __init__(self, prefetched: gateway.Prefetched, members: tuple[str, ...]) -> None:
-        # Only what answers `at` is kept (arrays, instants, names), not the rows and ledgers read:
-        # that keeps a segment small enough to hand from one process to another.
+        # Only what answers `at` is kept (arrays, instants, names), not the rows and ledgers read.
         self.members = members  # in the segment's order, as `_still_pooled` keeps them
         self._positions = {m: i for i, m in enumerate(members)}
         self._rows = prefetched.stamps()
@@ -330,36 +313,33 @@ class SegmentReads:
         pairs = self._bought.members * self._width + np.array([x[1] for x in lines], dtype=np.int64)
         self._pair_order = np.argsort(pairs, kind="stable")
         self._pairs = pairs[self._pair_order]
-        self._pooled_at: dict[int, tuple[np.ndarray, tuple[str, ...], frozenset[str]]] = {}
+        self._pooled_at: dict[int, tuple[np.ndarray, tuple[str, ...], frozenset[str], dict[str, int]]] = {}
 
     def at(self, at: datetime) -> SegmentAt:
         key = (bisect_left(self._rows, at), bisect_right(self._ledger, at))
         found = self._at.get(key)
         if found is None:
-            pooled, ids, id_set = self._pooled_between(key[1], at)
+            pooled, ids, id_set, places = self._pooled_between(key[1], at)
             lines = self._bought.holding(at) & pooled[self._bought.members]
             held = self._pairs[lines[self._pair_order]]  # in code order
             pairs = held[np.concatenate(([True], held[1:] != held[:-1]))] if held.size else held
-            found = SegmentAt(ids, _Bought(pairs // self._width, pairs % self._width, self.members, self._names),
-                              self._positions, id_set)
-            self._at[key] = found
-            if len(self._at) > _AT_KEPT:
-                del self._at[next(iter(self._at))]
+            found = self._at[key] = SegmentAt(
+                ids, _Bought(pairs // self._width, pairs % self._width, self.members, self._names), self._positions,
+                id_set, places)
         return found
 
-    def _pooled_between(self, changes: int, at: datetime) -> tuple[np.ndarray, tuple[str, ...], frozenset[str]]:
-        """Who is pooled at `at` (a mask over the members, their ids, as a set): it changes only at a
-        ledger instant (`changes` of them are at or before `at`), not when an order is stored."""
+    def _pooled_between(self, changes: int, at: datetime) -> tuple[np.ndarray, tuple[str, ...], frozenset[str],
+                                                                  dict[str, int]]:
+        """Who is pooled at `at` (a mask over the members, their ids, as a set, each id's place among
+        them): it changes only at a ledger instant (`changes` of them are at or before `at`), not
+        when an order is stored."""
         found = self._pooled_at.get(changes)
         if found is None:
             mask = np.zeros(len(self.members), dtype=bool)
             mask[self._pooled.members[self._pooled.holding(at)]] = True
             ids = tuple(self.members[i] for i in np.flatnonzero(mask).tolist())
-            found = self._pooled_at[changes] = (mask, ids, frozenset(ids))
+            found = self._pooled_at[changes] = (mask, ids, frozenset(ids), {m: i for i, m in enumerate(ids)})
         return found
-
-
-_AT_KEPT = 64  # answers a segment keeps (the oldest goes first): each holds its instant's pairs
 
 
 class _Spans:
@@ -412,9 +392,10 @@ class SegmentAt:
     """A segment's pooled members at an instant and what each bought (see `SegmentReads`)."""
 
     def __init__(self, pooled: tuple[str, ...], bought: _Bought, positions: Mapping[str, int],
-                 pooled_set: frozenset[str] | None = None) -> None:
+                 pooled_set: frozenset[str] | None = None, places: Mapping[str, int] | None = None) -> None:
         self.pooled = pooled
         self._pooled = pooled_set if pooled_set is not None else frozenset(pooled)
+        self._places = places  # each pooled member's index in `pooled`, when the caller has it
         self._bought = bought
         self._positions = positions  # member -> position in the segment
         self._by_member: dict[str, frozenset[str]] | None = None
@@ -444,7 +425,7 @@ class SegmentAt:
         if client_id not in self._pooled:
             return self.pooled
         if self._without[0] != client_id:
-            i = self.pooled.index(client_id)
+            i = self._places[client_id] if self._places is not None else self.pooled.index(client_id)
             self._without = (client_id, self.pooled[:i] + self.pooled[i + 1 :])
         return self._without[1]
 

@@ -18,7 +18,7 @@ The digests are the ones `service.produce` would write, client by client
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -34,7 +34,7 @@ from maison.core.schema import clients as clients_table
 from maison.core.schema import decisions
 from maison.models.segments import service as model_segments
 from maison.models.segments.features import Vocabulary
-from maison.models.segments.service import PART, PoolPart, Segment, SegmentModel
+from maison.models.segments.service import PART, PoolPart
 from maison.personalize import cohort as cohorts
 from maison.personalize import repository as repo
 from maison.personalize import service
@@ -61,26 +61,24 @@ class WeekRun:
 def run_week(
     engine: Engine, monday: date, *, now: datetime, client_ids: Sequence[str] | None = None, chunk: int = CHUNK,
     progress: Callable[[int], None] | None = None, workers: int = 1,
-    segments: Mapping[cohorts.SegmentKey, cohorts.SegmentReads] | None = None,
 ) -> WeekRun:
     """Compose and record the week's due digests not recorded yet (see module doc).
 
     `progress(n)` is called with the number of clients done after each chunk. `workers` > 1
     splits the clients between that many processes (one per core: composing is Python work,
     and one process uses one core); each reads and records its own share, after the week's
-    segment model has been fitted once with its parts spread over them (`_fit_first`) and
-    its segments' members read once (`_segments_first`), which `segments` hands to each.
+    segment model has been fitted once with its parts spread over them (`_fit_first`).
     """
     if workers > 1:
         return _in_processes(engine, monday, now=now, client_ids=client_ids, chunk=chunk, progress=progress,
                              workers=workers)
     started = datetime.now(UTC)
-    until = _until(monday)
+    until = datetime.combine(monday + timedelta(days=3), time(), UTC)  # after Tuesday's last send, any zone
     sent = withheld = already = not_due = 0
     with reading(engine) as conn:
         ids = list(client_ids) if client_ids is not None else _all_clients(conn)
         shop = ShopView(conn)
-        shared = cohorts.SharedReads(conn, until=until, read=segments)
+        shared = cohorts.SharedReads(conn, until=until)
         sends = {}
         for part in _chunks(ids, chunk):  # first pass: every client's send instant
             reads = ClientReads(conn, part, until=until, readers=SEND_TIME, states=False)
@@ -116,11 +114,6 @@ def run_week(
                 progress(len(part))
     return WeekRun(iso_week(monday), len(ids), sent, withheld, already, not_due,
                    (datetime.now(UTC) - started).total_seconds())
-
-
-def _until(monday: date) -> datetime:
-    """After Tuesday's last send, in any zone: what the week's reads cover."""
-    return datetime.combine(monday + timedelta(days=3), time(), UTC)
 
 
 def client_count(engine: Engine) -> int:
@@ -165,10 +158,9 @@ def _in_processes(
     url = engine.url.render_as_string(hide_password=False)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connections
     with context.Manager() as manager, ProcessPoolExecutor(workers, mp_context=context) as pool:
-        model = _fit_first(engine, monday, pool, url, workers)
-        read = _segments_first(model, pool, url, _until(monday)) if model is not None else {}
+        _fit_first(engine, monday, pool, url, workers)
         done = manager.Queue()
-        futures = [pool.submit(_worker, url, monday, now, share, chunk, done, read) for share in shares if share]
+        futures = [pool.submit(_worker, url, monday, now, share, chunk, done) for share in shares if share]
         pending = set(futures)
         while pending:
             _, pending = wait(pending, timeout=0.5)
@@ -180,45 +172,20 @@ def _in_processes(
                    (datetime.now(UTC) - started).total_seconds())
 
 
-def _fit_first(engine: Engine, monday: date, pool: Executor, url: str, workers: int) -> SegmentModel | None:
+def _fit_first(engine: Engine, monday: date, pool: Executor, url: str, workers: int) -> None:
     """Have the segment model of the week's period kept before the workers start, its fit's parts
     spread over the pool (`segments.fit`): each worker would otherwise fit the same model alone.
 
     The period starting at or before Monday 00:00 UTC is the one nearly every send uses; one
     starting that very Monday leaves the sends of Sunday evening UTC (Monday morning east of it)
-    in the previous period, whose model a worker fits when it needs it, as before. Returns the
-    model (None: too few clients pooled to segment)."""
+    in the previous period, whose model a worker fits when it needs it, as before."""
     def spread(conn: Connection, client_ids: Sequence[str], vocab: Vocabulary, as_of: datetime) -> list[PoolPart]:
         size = max(1, min(PART, -(-len(client_ids) // (4 * workers))))  # a few parts per worker
         slices = [client_ids[i : i + size] for i in range(0, len(client_ids), size)]
         return list(pool.map(_pool_part, repeat(url), slices, repeat(vocab), repeat(as_of)))
 
     with reading(engine) as conn:
-        return model_segments.model_as_of(conn, at=datetime.combine(monday, time(), UTC), keep=True, parts=spread)
-
-
-def _segments_first(model: SegmentModel, pool: Executor, url: str,
-                    until: datetime) -> dict[cohorts.SegmentKey, cohorts.SegmentReads]:
-    """The model's segments read once, spread over the pool, for every worker (`SharedReads`).
-
-    A worker's L3 clients are placed in every segment, and a worker reads each segment its
-    clients are placed in: each would read the whole pool (ledgers and purchases), the same
-    rows twice. A segment read is arrays and instants, cheap to hand over."""
-    largest_first = sorted(model.segments, key=lambda s: -s.size)  # the last to start is a small one
-    found: dict[cohorts.SegmentKey, cohorts.SegmentReads] = {}
-    for read in pool.map(_segment_reads, repeat(url), repeat(model.model_version), largest_first, repeat(until)):
-        found.update(read)
-    return found
-
-
-def _segment_reads(url: str, model_version: str, segment: Segment,
-                   until: datetime) -> dict[cohorts.SegmentKey, cohorts.SegmentReads]:
-    engine = make_engine(url)
-    try:
-        with reading(engine) as conn:
-            return cohorts.read_segments(conn, model_version, [segment], until=until)
-    finally:
-        engine.dispose()
+        model_segments.model_as_of(conn, at=datetime.combine(monday, time(), UTC), keep=True, parts=spread)
 
 
 def _pool_part(url: str, client_ids: Sequence[str], vocab: Vocabulary, as_of: datetime) -> PoolPart:
@@ -230,11 +197,10 @@ def _pool_part(url: str, client_ids: Sequence[str], vocab: Vocabulary, as_of: da
         engine.dispose()
 
 
-def _worker(url: str, monday: date, now: datetime, share: list[str], chunk: int, done: Queue[int],
-            read: dict[cohorts.SegmentKey, cohorts.SegmentReads]) -> WeekRun:
+def _worker(url: str, monday: date, now: datetime, share: list[str], chunk: int, done: Queue[int]) -> WeekRun:
     engine = make_engine(url)
     try:
-        return run_week(engine, monday, now=now, client_ids=share, chunk=chunk, progress=done.put, segments=read)
+        return run_week(engine, monday, now=now, client_ids=share, chunk=chunk, progress=done.put)
     finally:
         engine.dispose()
 

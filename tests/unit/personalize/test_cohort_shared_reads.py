@@ -11,20 +11,16 @@ members without the client".
 
 from __future__ import annotations
 
-import pickle
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from maison.consent.entities import EntryKind, LedgerEntry, Use
 from maison.consent.gateway import Prefetched
 from maison.consent.service import ConsentBook
-from maison.models.segments import repository as segment_marks
-from maison.models.segments.service import POOL_PURPOSES, Segment
-from maison.personalize import cohort
+from maison.models.segments.service import POOL_PURPOSES
 from maison.personalize import cohort_signals as signals
 from maison.personalize.cohort import MEMBERS, SegmentReads
 
@@ -178,42 +174,3 @@ def test_any_ledgers_and_orders_give_the_per_client_answers(people: list[Any]) -
                     found = now.affinities(without, client, SHOP, 40, min_buyers=threshold)
                     assert found == expected, (client, at, threshold)
 
-
-def test_a_segment_read_handed_to_another_process_answers_as_the_one_read_there() -> None:
-    """The weekly job reads each segment once and hands it to its processes (pickled)."""
-    members, prefetched = segment()
-    here = SegmentReads(prefetched, members)
-    there = pickle.loads(pickle.dumps(SegmentReads(prefetched, members)))
-    for at in instants():
-        a, b = here.at(at), there.at(at)
-        assert (b.pooled, b.counts, b.count, b.bought) == (a.pooled, a.counts, a.count, a.bought), at
-        for client in members:
-            assert b.buyers(b.pooled_without(client), client) == a.buyers(a.pooled_without(client), client)
-
-
-def test_a_job_uses_a_segment_read_handed_to_it_only_under_the_ledger_mark_it_was_read_under(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    members, prefetched = segment()
-    handed = SegmentReads(prefetched, members)
-    fresh = SegmentReads(prefetched, members)
-    seg = Segment(0, len(members), "a segment", members)
-    marks = iter([(12, 40), (13, 41)])
-    reads: list[Segment] = []
-    monkeypatch.setattr(segment_marks, "consent_mark", lambda conn: next(marks))
-
-    def read_segment(conn: object, s: Segment, *, until: datetime) -> SegmentReads:
-        reads.append(s)
-        return fresh
-
-    monkeypatch.setattr(cohort, "read_segment", read_segment)
-
-    shared = cohort.SharedReads(None, until=T0 + timedelta(days=3), read={("v1", 0, (12, 40)): handed})  # type: ignore[arg-type]
-    assert shared.still_pooled("v1", seg, "m1", at=T0) == handed.at(T0).pooled_without("m1")
-    assert not reads  # read under this very mark: used as it is
-    assert shared._read_segment(cohort.Cohort("m1", 0, (), "v1", "", (), T0)) is handed
-
-    shared.next_snapshot()  # a ledger entry was recorded since: the segment is read again
-    shared.still_pooled("v1", seg, "m1", at=T0)
-    assert reads == [seg]
-    assert shared._read_segment(cohort.Cohort("m1", 0, (), "v1", "", (), T0)) is fresh
