@@ -308,7 +308,7 @@ class SegmentReads:
         # Each line as one (member, product) code, the lines in code order: the pairs an instant
         # holds, each once, are then a mask and a comparison with the neighbour, not a sort. A
         # week's sends fall at thousands of instants with an order between them (20-25 ms a sort
-        # for a segment of 36,000 members, most of what a worker spent on cohorts).
+        # for a segment of 36,000 members).
         self._width = max(len(self._names), 1)
         pairs = self._bought.members * self._width + np.array([x[1] for x in lines], dtype=np.int64)
         self._pair_order = np.argsort(pairs, kind="stable")

@@ -174,3 +174,15 @@ def test_any_ledgers_and_orders_give_the_per_client_answers(people: list[Any]) -
                     found = now.affinities(without, client, SHOP, 40, min_buyers=threshold)
                     assert found == expected, (client, at, threshold)
 
+
+def test_a_member_who_bought_a_product_twice_is_one_buyer_of_it() -> None:
+    members = ("m1", "m2")
+    ledger = {m: joined(m, T0 - timedelta(days=60)) for m in members}
+    rows = {"m1": [order("m1", T0 - timedelta(days=9), "A", "B"), order("m1", T0 - timedelta(days=3), "A")],
+            "m2": [order("m2", T0 - timedelta(days=3), "A")]}
+    prefetched = Prefetched(frozenset(members), rows, ConsentBook(ledger), T0 + timedelta(days=3))
+    now = SegmentReads(prefetched, members).at(T0)
+    assert (now.counts, now.count) == ({"A": 2, "B": 1}, 2)
+    seen = prefetched.read(MEMBERS, members, at=T0)
+    assert (now.counts, now.count) == signals.buyers(r for found in seen.values() for r in found)
+    assert now.buyers(now.pooled_without("m2"), "m2") == ({"A": 1, "B": 1}, 1)
