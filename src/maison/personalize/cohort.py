@@ -200,7 +200,11 @@ class SharedReads:
         key = (model_version, segment.segment_id, self._consent_mark())
         found = self._segments.get(key)
         if found is None or found.members != segment.members:
-            found = self._segments[key] = read_segment(self.conn, segment, until=self.until)
+            book = consent.book(self.conn, segment.members, answering=(*MEMBERS.categories, *segments.POOL_PURPOSES))
+            found = self._segments[key] = SegmentReads(
+                gateway.prefetch(self.conn, segment.members, until=self.until, categories=MEMBERS.categories,
+                                 book=book),
+                segment.members)
         return found.at(at).pooled_without(client_id)
 
     def member_buyers(self, cohort: Cohort, *, at: datetime) -> tuple[dict[str, int], int] | None:
@@ -263,14 +267,6 @@ class SharedReads:
         return found
 
 
-def read_segment(conn: Connection, segment: segments.Segment, *, until: datetime) -> SegmentReads:
-    """The segment's members read as `SharedReads` needs them: their ledgers for the pooling
-    purposes and the signals' categories, and the rows the signals use, up to `until`."""
-    book = consent.book(conn, segment.members, answering=(*MEMBERS.categories, *segments.POOL_PURPOSES))
-    return SegmentReads(gateway.prefetch(conn, segment.members, until=until, categories=MEMBERS.categories, book=book),
-                        segment.members)
-
-
 class SegmentReads:
     """A segment's members read once (events the cohort signals use, and their whole ledgers), and
     who is pooled and what each bought at an instant, worked out once per change.
@@ -324,8 +320,8 @@ class SegmentReads:
             held = self._pairs[lines[self._pair_order]]  # in code order
             pairs = held[np.concatenate(([True], held[1:] != held[:-1]))] if held.size else held
             found = self._at[key] = SegmentAt(
-                ids, _Bought(pairs // self._width, pairs % self._width, self.members, self._names), self._positions,
-                id_set, places)
+                ids, id_set, places, _Bought(pairs // self._width, pairs % self._width, self.members, self._names),
+                self._positions)
         return found
 
     def _pooled_between(self, changes: int, at: datetime) -> tuple[np.ndarray, tuple[str, ...], frozenset[str],
@@ -391,11 +387,11 @@ class _Bought:
 class SegmentAt:
     """A segment's pooled members at an instant and what each bought (see `SegmentReads`)."""
 
-    def __init__(self, pooled: tuple[str, ...], bought: _Bought, positions: Mapping[str, int],
-                 pooled_set: frozenset[str] | None = None, places: Mapping[str, int] | None = None) -> None:
+    def __init__(self, pooled: tuple[str, ...], pooled_set: frozenset[str], places: Mapping[str, int],
+                 bought: _Bought, positions: Mapping[str, int]) -> None:
         self.pooled = pooled
-        self._pooled = pooled_set if pooled_set is not None else frozenset(pooled)
-        self._places = places  # each pooled member's index in `pooled`, when the caller has it
+        self._pooled = pooled_set  # `pooled` as a set, and each one's index in it: shared by the
+        self._places = places  # answers of one ledger state (`SegmentReads._pooled_between`)
         self._bought = bought
         self._positions = positions  # member -> position in the segment
         self._by_member: dict[str, frozenset[str]] | None = None
@@ -425,7 +421,7 @@ class SegmentAt:
         if client_id not in self._pooled:
             return self.pooled
         if self._without[0] != client_id:
-            i = self._places[client_id] if self._places is not None else self.pooled.index(client_id)
+            i = self._places[client_id]
             self._without = (client_id, self.pooled[:i] + self.pooled[i + 1 :])
         return self._without[1]
 
