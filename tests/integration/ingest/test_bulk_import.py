@@ -3,15 +3,20 @@ HTTP, chunk by chunk, with rejections named by line (on SQLite and PostgreSQL)."
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import orjson
-from sqlalchemy import Engine, select
+import pytest
+from sqlalchemy import Engine, func, select
 
+from maison.core.db import in_transaction
 from maison.core.schema import events
 from maison.core.settings import IngestSettings
 from maison.identity import service as identity
+from maison.ingest import importer, service
 from maison.ingest.importer import import_file
 
 
@@ -51,3 +56,47 @@ def test_a_file_is_stored_chunk_by_chunk_with_its_bad_lines_named(engine: Engine
     assert (order.channel, order.timezone, order.utc_offset_minutes) == ("store", "Asia/Tokyo", 540)
     assert order.timestamp.isoformat() == "2026-01-06T00:03:30.250000+00:00"
     assert order.raw["properties"]["note"] == "tab\there\\ \u6771\u4eac"
+
+
+def test_the_next_chunk_is_validated_while_this_one_commits_and_once_though_retried(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Validation overlaps the commit, not the gate's reads: on SQLite each row a read returns
+    hands the GIL over, and a thread validating meanwhile made the reads several times slower.
+    A transaction run again (a deadlock victim) must not start a second validation, which
+    would skip a chunk."""
+    lines = [orjson.dumps(_identify(n)) for n in range(7)] + [orjson.dumps(_order(n)) for n in range(7)]
+    path = tmp_path / "events.ndjson"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    stores: list[int] = []  # events each finished store call saw
+    started: list[int] = []  # store calls finished when each validation was started
+    store = service.store
+
+    def storing(*args: Any, **kwargs: Any) -> Any:
+        result = store(*args, **kwargs)
+        stores.append(len(kwargs["valid"]))
+        return result
+
+    class Reader(ThreadPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            started.append(len(stores))
+            return super().submit(fn, *args, **kwargs)
+
+    def retried(engine: Engine, work: Any) -> Any:
+        with engine.connect() as conn, conn.begin() as first:  # rolled back, as a deadlock victim is
+            work(conn)
+            first.rollback()
+        return in_transaction(engine, work)
+
+    monkeypatch.setattr(service, "store", storing)
+    monkeypatch.setattr(importer, "ThreadPoolExecutor", Reader)
+    monkeypatch.setattr(importer, "in_transaction", retried)
+    report = importer.import_file(engine, path, source="pos", limits=IngestSettings(import_chunk_size=4))
+
+    assert (report.lines, report.result.accepted, report.result.duplicates) == (14, 14, 0)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(events)).scalar_one() == 14
+    assert stores == [4, 4, 4, 4, 4, 4, 2, 2]  # each chunk stored, rolled back, stored again
+    # The first chunk before any store; each next one once its chunk's first store is done
+    # (the last submission finds the file's end).
+    assert started == [0, 1, 3, 5, 7]
