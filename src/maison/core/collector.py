@@ -8,6 +8,11 @@ it is garbage the reference counts would not free: on the bench traffic it was 1
 bulk import's CPU. A higher young threshold collects rarely and still collects: cycles are
 found, later. Objects built before serving or before a bulk job (modules, the app, settings)
 are frozen out of the collector's view.
+
+The weekly digest job is the other bulk job. It holds many objects for a long time (a chunk's
+reads, the shop's timelines, each segment's members' rows), and each full collection walked
+them all: on 2,000 clients of the benchmark's 20,000-client store, 18 full collections took
+5.5 s of a 32 s run.
 """
 
 from __future__ import annotations

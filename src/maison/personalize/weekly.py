@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, func, select
 
+from maison.core.collector import bulk_work
 from maison.core.db import make_engine, reading
 from maison.core.dialect import lock_name
 from maison.core.schema import clients as clients_table
@@ -69,9 +70,18 @@ def run_week(
     and one process uses one core); each reads and records its own share, after the week's
     segment model has been fitted once with its parts spread over them (`_fit_first`).
     """
-    if workers > 1:
-        return _in_processes(engine, monday, now=now, client_ids=client_ids, chunk=chunk, progress=progress,
-                             workers=workers)
+    with bulk_work():  # the job holds many objects a long time: a collection walks them all
+        if workers > 1:
+            return _in_processes(engine, monday, now=now, client_ids=client_ids, chunk=chunk, progress=progress,
+                                 workers=workers)
+        return _run(engine, monday, now=now, client_ids=client_ids, chunk=chunk, progress=progress)
+
+
+def _run(
+    engine: Engine, monday: date, *, now: datetime, client_ids: Sequence[str] | None, chunk: int,
+    progress: Callable[[int], None] | None,
+) -> WeekRun:
+    """`run_week` in this process."""
     started = datetime.now(UTC)
     until = datetime.combine(monday + timedelta(days=3), time(), UTC)  # after Tuesday's last send, any zone
     sent = withheld = already = not_due = 0
@@ -191,7 +201,7 @@ def _fit_first(engine: Engine, monday: date, pool: Executor, url: str, workers: 
 def _pool_part(url: str, client_ids: Sequence[str], vocab: Vocabulary, as_of: datetime) -> PoolPart:
     engine = make_engine(url)  # one per part (a few per worker): no connection outlives the fit
     try:
-        with reading(engine) as conn:
+        with bulk_work(), reading(engine) as conn:
             return model_segments.pool_part(conn, client_ids, vocab, as_of=as_of)
     finally:
         engine.dispose()

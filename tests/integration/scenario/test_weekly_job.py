@@ -5,6 +5,7 @@ Driven on the scenario's population with Alex's stream (L1, L2 and L3 clients in
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, date, datetime, timedelta
 
 import orjson
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from maison.consent.entities import Use
+from maison.core.collector import YOUNG_THRESHOLD
 from maison.core.responses import dumps
 from maison.core.schema import clients as clients_table
 from maison.core.schema import decisions
@@ -154,3 +156,24 @@ def test_the_send_time_pass_reads_ledgers_for_its_categories_and_answers_as_whol
             lean.entries(clients[0])
         with pytest.raises(ValueError, match="browsing_behaviour"):
             lean.may(clients[0], "browsing_behaviour", Use.PERSONALIZE, until)
+
+
+def test_the_job_composes_with_the_collector_set_for_bulk_work_and_restores_it(scenario_engine, monkeypatch):  # type: ignore[no-untyped-def]
+    """The job holds a chunk's reads, the shop's timelines and its segments' rows for a long time;
+    at CPython's default thresholds each full collection walked them all (a fifth of a run of
+    2,000 clients of the benchmark's store)."""
+    chosen = some_clients(scenario_engine)[:6]
+    compose = service.compose_for_job
+    thresholds: list[int] = []
+
+    def noting_the_collector(conn, client, monday, **kwargs):  # type: ignore[no-untyped-def]
+        thresholds.append(gc.get_threshold()[0])
+        return compose(conn, client, monday, **kwargs)
+
+    monkeypatch.setattr(service, "compose_for_job", noting_the_collector)
+    before = gc.get_threshold()
+    run = weekly.run_week(scenario_engine, WEEK10, now=LATER, client_ids=chosen)
+
+    assert run.sent > 0 and len(thresholds) == len(chosen)
+    assert all(t >= YOUNG_THRESHOLD > before[0] for t in thresholds)
+    assert gc.get_threshold() == before
