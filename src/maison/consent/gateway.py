@@ -61,21 +61,25 @@ def read_about(
     `read` returns whose `event` is `event` and whose stored `product_id` is `product_id`.
 
     A product page asks what a cohort of hundreds or thousands of clients said about one piece.
-    The few rows about it are found first (by the product index) and the policy is applied to
-    their clients alone, per client and category at `at`, as `read` applies it: the ledgers and
-    events of the others are never loaded.
+    The few rows about it are found first (by the product index, with no client in the query: a
+    cohort of 20,000 as 40 lists of 500 ids walked the product's rows 40 times, 370 ms at 100,000
+    clients) and the policy is applied to the asked clients' rows alone, per client and category at
+    `at`, as `read` applies it: the ledgers and events of the others are never loaded.
     """
-    ids = sorted(set(client_ids))
-    wanted = sorted(reader.categories)
-    candidates: list[Row[Any, Any, Any]] = []
-    for start in range(0, len(ids), _CHUNK):
-        candidates += conn.execute(
-            select(events.c.client_id, events.c.data_category, events.c.raw)
-            .where(events.c.product_id == product_id, events.c.event == event,
-                   events.c.client_id.in_(ids[start : start + _CHUNK]), events.c.data_category.in_(wanted),
-                   events.c.timestamp < at)
-            .order_by(events.c.client_id, events.c.timestamp, events.c.id)
-        ).all()
+    ids = set(client_ids)
+    about = conn.execute(
+        select(events.c.id, events.c.client_id)
+        .where(events.c.product_id == product_id, events.c.event == event,
+               events.c.data_category.in_(sorted(reader.categories)), events.c.timestamp < at)
+        .order_by(events.c.client_id, events.c.timestamp, events.c.id)
+    ).all()
+    chosen = [r.id for r in about if r.client_id in ids]
+    rows: dict[int, Row[Any, Any, Any, Any]] = {}
+    for start in range(0, len(chosen), _CHUNK):
+        rows.update((r.id, r) for r in conn.execute(
+            select(events.c.id, events.c.client_id, events.c.data_category, events.c.raw)
+            .where(events.c.id.in_(chosen[start : start + _CHUNK]))))
+    candidates = [rows[i] for i in chosen]
     if not candidates:
         return {}
     book = consent.book(conn, {row.client_id for row in candidates}, answering=reader.categories)

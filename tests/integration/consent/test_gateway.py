@@ -131,4 +131,6 @@ def test_a_read_about_one_product_is_the_gateways_read_narrowed_to_it(engine):  
             found = gateway.read_about(conn, reader, clients, at=at, event="Product Reviewed", product_id="P")
             assert found == expected, at
             answers.append(sorted(r["messageId"] for rows in found.values() for r in rows))
+            some = gateway.read_about(conn, reader, clients[::2], at=at, event="Product Reviewed", product_id="P")
+            assert some == {c: rows for c, rows in expected.items() if c in clients[::2]}  # no one else's rows
     assert answers == [[], ["r1", "r1b", "r2", "r3"], ["r1", "r1b", "r3"]]  # u2 withdrew; u4 never consented
