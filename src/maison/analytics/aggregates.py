@@ -125,22 +125,6 @@ def rating_score(raw: Mapping[str, Any]) -> int | None:
     return None
 
 
-def stored_before(conn: Connection, *, before: datetime) -> tuple[int, int]:
-    """Events timestamped before an instant: how many, and the largest id (a cache's high-water mark).
-
-    A model fitted on the events before an instant is stale exactly when this changes: a late
-    event adds a row (and a larger id), an erasure or a consent withdrawal removes some.
-    """
-    row = conn.execute(select(func.count(), func.max(events.c.id)).where(events.c.timestamp < before)).one()
-    return int(row[0]), int(row[1] or 0)
-
-
-def stored_total(conn: Connection) -> tuple[int, int]:
-    """All stored events: how many, and the largest id (cheap: it moves on any insert or delete)."""
-    row = conn.execute(select(func.count(), func.max(events.c.id))).one()
-    return int(row[0]), int(row[1] or 0)
-
-
 def distinct_buyers(conn: Connection, *, before: datetime) -> tuple[dict[str, int], int]:
     """Distinct clients who bought each product before an instant, and distinct clients who bought anything."""
     return BuyersTimeline(conn, end=before).at(before)

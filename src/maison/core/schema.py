@@ -224,6 +224,16 @@ suppressions = Table(
     Column("suppressed_at", UTCDateTime, nullable=False),
 )
 
+# Rows ever deleted from `events` and `consent_ledger`, counted by SQLite triggers (migration
+# 0006): with the largest id, a cheap mark that moves on any change (`core.marks`). PostgreSQL
+# marks count rows instead, and leaves this table empty.
+deleted_rows = Table(
+    "deleted_rows",
+    metadata,
+    Column("table_name", String(40), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+)
+
 # What each erasure removed, in counts only.
 erasure_log = Table(
     "erasure_log",

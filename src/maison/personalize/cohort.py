@@ -43,8 +43,9 @@ from maison.consent import service as consent
 from maison.consent.entities import Use
 from maison.consent.readers import declare
 from maison.consent.rules import may
+from maison.core import marks
 from maison.core.clock import epoch_micros
-from maison.models.segments import repository as segment_marks
+from maison.core.schema import consent_ledger
 from maison.models.segments import service as segments
 from maison.models.segments.features import DECLARED  # placed them too, while usable
 from maison.personalize import cohort_signals as signals
@@ -138,7 +139,7 @@ def _still_pooled(conn: Connection, members: tuple[str, ...], client_id: str, *,
 
 
 def _pooled(conn: Connection, members: tuple[str, ...], *, at: datetime) -> tuple[str, ...]:
-    key = (_database(conn), members, segment_marks.consent_mark(conn))
+    key = (_database(conn), members, marks.total(conn, consent_ledger))
     with _lock:
         book = _books.get(key)
     if book is None:
@@ -233,10 +234,10 @@ class SharedReads:
         self._mark = None
 
     def _consent_mark(self) -> tuple[int, int]:
-        """The ledger's mark (`segments.repository.consent_mark`), read once per read transaction: what
+        """The ledger's mark (`core.marks.total`), read once per read transaction: what
         the members' cached reads were read under."""
         if self._mark is None:
-            self._mark = segment_marks.consent_mark(self.conn)
+            self._mark = marks.total(self.conn, consent_ledger)
         return self._mark
 
     def timeline(self, products: Sequence[Product]) -> SalesTimeline:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import numpy as np
 import pytest
@@ -138,6 +138,29 @@ def test_a_model_is_fitted_again_when_the_data_before_its_period_changed(
     assert fits == [1]
     with shop.connect() as conn:
         assert conn.execute(select(func.count()).select_from(segment_models)).scalar_one() == 1  # the stale one went
+
+
+def test_a_process_fits_again_for_a_late_event_not_for_a_current_one(
+        shop: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server keeps its model while traffic arrives: events of the period do not touch it (on
+    SQLite only the rows added since are counted), a late one stamped before the period does."""
+    with reading(shop) as conn:
+        assert service.model_as_of(conn, at=AT) is not None
+    fits = []
+    real = service.fit
+    monkeypatch.setattr(service, "fit", lambda conn, **kw: fits.append(1) or real(conn, **kw))
+    with shop.begin() as conn:
+        row = conn.execute(select(events).where(events.c.timestamp < AS_OF).limit(1)).mappings().one()
+        copy = {k: v for k, v in row.items() if k != "id"}
+        conn.execute(events.insert(), {**copy, "message_id": "current", "timestamp": AT - timedelta(hours=1)})
+    with reading(shop) as conn:
+        assert service.model_as_of(conn, at=AT) is not None
+    assert fits == []
+    with shop.begin() as conn:
+        conn.execute(events.insert(), {**copy, "message_id": "late", "timestamp": AS_OF - timedelta(hours=1)})
+    with reading(shop) as conn:
+        assert service.model_as_of(conn, at=AT) is not None
+    assert fits == [1]
 
 
 def test_the_weekly_job_keeps_its_model_and_an_erasure_forgets_every_kept_model(shop: Engine) -> None:

@@ -8,16 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, or_, select
 
-from maison.core.schema import clients, consent_ledger, products, segment_models
-
-
-def consent_mark(conn: Connection, *, before: datetime | None = None) -> tuple[int, int]:
-    """Ledger entries (effective before an instant, when given): how many, and the largest id."""
-    query = select(func.count(), func.max(consent_ledger.c.id))
-    if before is not None:
-        query = query.where(consent_ledger.c.effective_at < before)
-    row = conn.execute(query).one()
-    return int(row[0]), int(row[1] or 0)
+from maison.core.schema import clients, products, segment_models
 
 
 def catalogue_mark(conn: Connection) -> tuple[int, str]:

@@ -44,12 +44,13 @@ import numpy as np
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
-from maison.analytics import aggregates
 from maison.catalog import service as catalog
 from maison.consent import gateway
 from maison.consent import service as consent
 from maison.consent.entities import Use
 from maison.consent.readers import Reader
+from maison.core import marks
+from maison.core.schema import consent_ledger, events
 from maison.models.exceptions import ModelInputError
 from maison.models.segments import features as F
 from maison.models.segments import persist, readers
@@ -115,16 +116,22 @@ def fit_instant(at: datetime) -> datetime:
 
 def data_mark(conn: Connection, *, as_of: datetime) -> tuple[Any, ...]:
     """A high-water mark of the data before `as_of`: events and ledger entries before it (count and
-    largest id) and the catalogue. Those bounded counts scan the events table, so they are redone
-    only when a whole-table mark (count and largest id of all events and ledger entries) moved:
-    a store that is not being written to answers with two index-only queries."""
+    largest id) and the catalogue. Those bounded counts scan the tables, so they are redone only
+    when a whole-table mark moved (`core.marks.total`: two index look-ups on SQLite), and on SQLite
+    from the rows added since alone when none was deleted: a store being written to (a server
+    under traffic) does not scan its events for every personalised page."""
     db = _database(conn)
-    quick = (aggregates.stored_total(conn), repo.consent_mark(conn), repo.catalogue_mark(conn))
+    quick = (marks.total(conn, events), marks.total(conn, consent_ledger), repo.catalogue_mark(conn))
     with _lock:
         seen = _marks.get((db, as_of))
     if seen is not None and seen[0] == quick:
         return seen[1]
-    full = (aggregates.stored_before(conn, before=as_of), repo.consent_mark(conn, before=as_of), quick[2])
+    parts = []
+    for i, column in enumerate((events.c.timestamp, consent_ledger.c.effective_at)):
+        found = (marks.grown(conn, column, as_of, was=seen[1][i], then=seen[0][i], now=quick[i])
+                 if seen is not None else None)
+        parts.append(found if found is not None else marks.before(conn, column, as_of))
+    full = (*parts, quick[2])
     with _lock:
         _marks[(db, as_of)] = (quick, full)
         while len(_marks) > 4 * _CACHE_SIZE:

@@ -1,0 +1,59 @@
+"""High-water marks of append-mostly tables (events, the consent ledger): when a cache is stale.
+
+A cache of something computed from such a table (a segment model, a segment's members' reads)
+is keyed by a mark that moves whenever the table changes. Counting rows is exact but a scan:
+162 ms for 3.3 million events on SQLite, 58 ms for 1.3 million ledger entries, paid by every
+personalised product page and by every chunk of the weekly job. How cheap a mark can be depends
+on the backend:
+
+- SQLite has one writer at a time, and a row's id is given by the transaction that commits it
+  while it holds the write lock: every row committed after a mark was read has a larger id than
+  any row visible then, unless rows were deleted (an id can then be given again). A trigger
+  counts deletions (`deleted_rows`, migration 0006), so the largest id and that count together
+  move on every change: two index look-ups.
+- PostgreSQL commits concurrently given ids out of order (a transaction holding id 100 may commit
+  after a reader saw 101), so a largest id can miss a row; there a mark counts rows, as before.
+
+`before` has the same choice: the rows stamped before an instant, counted once, then (SQLite)
+from the rows added since an earlier mark alone (`grown`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Connection, Table, func, select
+
+from maison.core.schema import deleted_rows
+
+Mark = tuple[int, int]
+
+
+def total(conn: Connection, table: Table) -> Mark:
+    """A mark of the whole table: (largest id, rows ever deleted) on SQLite, (rows, largest id) else."""
+    if conn.dialect.name == "sqlite":
+        largest = conn.execute(select(func.max(table.c.id))).scalar()
+        deleted = conn.execute(select(deleted_rows.c.count).where(deleted_rows.c.table_name == table.name)).scalar()
+        return int(largest or 0), int(deleted or 0)
+    row = conn.execute(select(func.count(), func.max(table.c.id))).one()
+    return int(row[0]), int(row[1] or 0)
+
+
+def before(conn: Connection, column: Column[datetime], instant: datetime) -> Mark:
+    """The rows whose `column` is before `instant`: how many, and the largest id."""
+    table = column.table
+    row = conn.execute(select(func.count(), func.max(table.c.id)).where(column < instant)).one()
+    return int(row[0]), int(row[1] or 0)
+
+
+def grown(conn: Connection, column: Column[datetime], instant: datetime, *, was: Mark, then: Mark,
+          now: Mark) -> Mark | None:
+    """`before(conn, column, instant)` from its value `was` when the table's `total` was `then`, now
+    `now`, counting only the rows added since; None when that cannot be known so (rows were
+    deleted, or PostgreSQL, whose ids say nothing about what committed since)."""
+    if conn.dialect.name != "sqlite" or now[1] != then[1] or now[0] < then[0]:
+        return None
+    table = column.table
+    row = conn.execute(select(func.count(), func.max(table.c.id)).where(table.c.id > then[0], column < instant)).one()
+    added, largest = int(row[0]), int(row[1] or 0)
+    return (was[0] + added, max(was[1], largest)) if added else was
