@@ -39,6 +39,17 @@ class ConsentBook:
         self.answering = answering  # None: every category; else `may` only for these (see `book`)
         self._timelines: dict[str, tuple[list[datetime], list[ConsentState]]] = {}
 
+    def with_ledgers_of(self, clients: Iterable[str], other: ConsentBook) -> ConsentBook:
+        """This book with these clients' ledgers as `other` read them again (a cache brought up to
+        date with the entries added since it was read); the other clients' folds are kept."""
+        if other.answering != self.answering:
+            raise ValueError("both books must answer for the same categories")
+        again = set(clients)
+        book = ConsentBook({**{c: e for c, e in self.entries.items() if c not in again}, **other.entries},
+                           answering=self.answering)
+        book._timelines = {c: t for c, t in self._timelines.items() if c not in again}
+        return book
+
     def _timeline(self, client_id: str) -> tuple[list[datetime], list[ConsentState]]:
         cached = self._timelines.get(client_id)
         if cached is None:

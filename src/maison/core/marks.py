@@ -15,7 +15,8 @@ on the backend:
   after a reader saw 101), so a largest id can miss a row; there a mark counts rows, as before.
 
 `before` has the same choice: the rows stamped before an instant, counted once, then (SQLite)
-from the rows added since an earlier mark alone (`grown`).
+from the rows added since an earlier mark alone (`grown`); and a cache of some clients' ledgers
+can read again only those of them with entries added since (`added`).
 """
 
 from __future__ import annotations
@@ -51,9 +52,24 @@ def grown(conn: Connection, column: Column[datetime], instant: datetime, *, was:
     """`before(conn, column, instant)` from its value `was` when the table's `total` was `then`, now
     `now`, counting only the rows added since; None when that cannot be known so (rows were
     deleted, or PostgreSQL, whose ids say nothing about what committed since)."""
-    if conn.dialect.name != "sqlite" or now[1] != then[1] or now[0] < then[0]:
+    if not _only_grown(conn, then, now):
         return None
     table = column.table
     row = conn.execute(select(func.count(), func.max(table.c.id)).where(table.c.id > then[0], column < instant)).one()
     added, largest = int(row[0]), int(row[1] or 0)
     return (was[0] + added, max(was[1], largest)) if added else was
+
+
+def added(conn: Connection, column: Column[str], *, then: Mark, now: Mark) -> set[str] | None:
+    """The values of `column` (a client id, say) in the rows added since the table's `total` was
+    `then`, now `now`; None when that cannot be known so (as `grown`)."""
+    if not _only_grown(conn, then, now):
+        return None
+    table = column.table
+    # No DISTINCT: SQLite would answer it by scanning an index on the column, not the ids' range.
+    return {str(v) for v in conn.execute(select(column).where(table.c.id > then[0])).scalars()}
+
+
+def _only_grown(conn: Connection, then: Mark, now: Mark) -> bool:
+    """SQLite, no row deleted between the two marks: every row added since has a larger id."""
+    return conn.dialect.name == "sqlite" and now[1] == then[1] and now[0] >= then[0]

@@ -1,0 +1,72 @@
+"""Who of a segment's members is pooled (`cohort._pooled`), as a product page asks it at any
+instant: the answers are the policy's for each member, and after new consent entries anywhere
+in the shop they are the answers of a fresh read, while on SQLite only the members with entries
+added since are read again."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+
+from maison.consent import service as consent
+from maison.consent.entities import EntryKind, LedgerEntry
+from maison.models.segments import service as segments
+from maison.personalize import cohort
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def entries(rng: random.Random, clients: list[str], n: int, *, start: int) -> list[LedgerEntry]:
+    """Random levels and statements of the pooling purposes, at minutes from `start` on."""
+    out = []
+    for _ in range(n):
+        client, at = rng.choice(clients), T0 + timedelta(minutes=start + rng.randrange(0, 600, 5))
+        if rng.random() < 0.25:
+            out.append(LedgerEntry(client, EntryKind.LEVEL, at, level=rng.choice(("L1", "L2", "L3"))))
+        else:
+            out.append(LedgerEntry(client, EntryKind.PURPOSE, at, purpose=rng.choice(segments.POOL_PURPOSES),
+                                   granted=rng.random() < 0.7))
+    return out
+
+
+def expected(engine: Engine, members: tuple[str, ...], at: datetime) -> tuple[str, ...]:
+    with engine.connect() as conn:
+        book = consent.book(conn, members)
+    return tuple(m for m in members if segments.pooled(book, m, at=at))
+
+
+def test_pooled_members_at_any_instant_follow_new_entries_reading_again_only_the_touched(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(11)
+    members = tuple(f"cl_{n:02d}" for n in range(40))
+    others = [f"other_{n}" for n in range(5)]  # not members: their consent changes the mark only
+    with engine.begin() as conn:
+        consent.record(conn, entries(rng, list(members), 200, start=-600), now=T0)
+    asked: list[set[str]] = []
+    real = consent.book
+    monkeypatch.setattr(consent, "book", lambda conn, ids, **kw: asked.append(set(ids)) or real(conn, ids, **kw))
+    instants = [T0 + timedelta(minutes=m) for m in range(-700, 1300, 35)]
+    changes = [members[:6] + tuple(others), tuple(others), members[30:33]]  # who gets entries after each round
+    seen, touched = set(), set(members)
+    for round_ in range(len(changes) + 1):
+        asked.clear()
+        with engine.connect() as conn:
+            pooled = cohort._pooled(conn, members)
+        read_again = list(asked)
+        for at in instants:
+            answer = pooled.at(at)
+            assert answer == expected(engine, members, at), (round_, at)
+            seen.add(len(answer))
+        if round_ == 0 or engine.dialect.name != "sqlite":
+            assert read_again == [set(members)]
+        else:  # SQLite: only the members with entries added since (none when only others changed)
+            assert read_again == ([touched & set(members)] if touched & set(members) else [])
+        if round_ < len(changes):
+            new = entries(rng, list(changes[round_]), 15, start=round_ * 300)
+            touched = {e.client_id for e in new}
+            with engine.begin() as conn:
+                consent.record(conn, new, now=T0)
+    assert len(seen) > 5  # the answers vary: the comparison can fail
