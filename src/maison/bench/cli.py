@@ -287,3 +287,46 @@ def digests_cmd(
 
         json_path.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
         out.print(f"figures written to {json_path}")
+
+
+@app.command("pages")
+def pages_cmd(
+    clients: int = typer.Option(100_000, help="Synthetic clients (the digest benchmark's shop)."),
+    products: int = typer.Option(10_000, help="Synthetic catalogue products."),
+    sample: int = typer.Option(200, help="Pages per measure (random clients and products)."),
+    backend: str = typer.Option("sqlite", help="sqlite or postgresql."),
+    postgres_url: str = typer.Option(DEFAULT_PG, envvar="MAISON_BENCH_POSTGRES_URL"),
+    seed: int = typer.Option(7, help="Seed of the synthetic shop."),
+    json_path: Path = typer.Option(None, "--json", help="Also write the figures to this JSON file."),
+) -> None:
+    """Personalised product page latency at scale, quiet and under consent traffic, against an L1 page."""
+    from rich.table import Table
+
+    from maison.bench import pages
+
+    if backend not in BACKENDS:
+        raise typer.BadParameter(f"must be one of {', '.join(BACKENDS)}", param_hint="--backend")
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="maison-bench-pages-") as tmp, \
+            scratch_store(backend, workdir=Path(tmp), postgres_url=postgres_url) as store:
+        engine = store.fresh()
+        out.print(f"{backend}: product pages")
+        result = pages.run(engine, n_clients=clients, n_products=products, sample=sample, seed=seed, say=out.print)
+        engine.dispose()
+    result.update(backend=backend, cores=os.cpu_count(), load_average_before=load_before,
+                  load_average_after=os.getloadavg()[0])
+    grid = Table("measure", "pages", "client in a cohort", "p50 ms", "p99 ms", "max ms",
+                 title=f"maison bench pages: {clients:,} clients, {products:,} products, {result['events']:,} events, "
+                       f"{backend}, {os.cpu_count()} cores, load {load_before:.1f} -> {os.getloadavg()[0]:.1f}")
+    for r in result["rows"]:
+        grid.add_row(r["measure"], f"{r['pages']:,}", f"{r['in_cohort']:,}", f"{r['p50_ms']:.1f}",
+                     f"{r['p99_ms']:.1f}", f"{r['max_ms']:.1f}")
+    (out if out.width >= 120 else Console(width=120)).print(grid)
+    base = result["rows"][0]["p50_ms"]
+    for r in result["rows"][1:]:
+        out.print(f"{r['measure']}: p50 {r['p50_ms']:.1f} ms, {r['p50_ms'] - base:+.1f} ms against the baseline")
+    if json_path is not None:
+        import orjson
+
+        json_path.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+        out.print(f"figures written to {json_path}")
