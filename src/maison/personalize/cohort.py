@@ -163,9 +163,9 @@ class PooledSpans:
     members at every page (50 ms at 20,000 members)."""
 
     def __init__(self, members: tuple[str, ...], book: consent.ConsentBook, spans: _Spans,
-                 mark: marks.Mark) -> None:
+                 mark: marks.Mark, positions: dict[str, int] | None = None) -> None:
         self.members, self.book, self.spans, self.mark = members, book, spans, mark
-        self._positions = {m: i for i, m in enumerate(members)}
+        self._positions = positions if positions is not None else {m: i for i, m in enumerate(members)}
 
     @classmethod
     def read(cls, conn: Connection, members: tuple[str, ...], mark: marks.Mark) -> PooledSpans:
@@ -176,12 +176,12 @@ class PooledSpans:
         """These spans with the ledgers of `clients` (those among the members) read again."""
         touched = {self._positions[c]: c for c in clients if c in self._positions}
         if not touched:
-            return PooledSpans(self.members, self.book, self.spans, mark)
+            return PooledSpans(self.members, self.book, self.spans, mark, self._positions)
         fresh = consent.book(conn, touched.values(), answering=segments.POOL_PURPOSES)
         book = self.book.with_ledgers_of(touched.values(), fresh)
         kept = ~np.isin(self.spans.members, np.fromiter(touched, dtype=np.int64, count=len(touched)))
         spans = self.spans.only(kept).joined(_Spans.pooled(book, touched.items()))
-        return PooledSpans(self.members, book, spans, mark)
+        return PooledSpans(self.members, book, spans, mark, self._positions)
 
     def at(self, at: datetime) -> tuple[str, ...]:
         """The pooled members at `at`, in the segment's order."""
