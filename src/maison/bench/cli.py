@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
 import typer
 from rich.console import Console
+from sqlalchemy import Engine
 
 from maison.bench import cpu
 from maison.bench import ingest as bench
@@ -23,6 +27,27 @@ app = typer.Typer(no_args_is_help=True)
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 MEASURES = ("raw", "bulk", "http")
+
+
+@contextmanager
+def _fresh_store(backend: str, postgres_url: str, *, prefix: str) -> Iterator[tuple[Engine, Path]]:
+    """A fresh, migrated scratch store of one backend (a bad name is a usage error) and a temporary
+    folder, both gone on exit."""
+    if backend not in BACKENDS:
+        raise typer.BadParameter(f"must be one of {', '.join(BACKENDS)}", param_hint="--backend")
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, \
+            scratch_store(backend, workdir=Path(tmp), postgres_url=postgres_url) as store:
+        engine = store.fresh()
+        try:
+            yield engine, Path(tmp)
+        finally:
+            engine.dispose()
+
+
+def _write_figures(json_path: Path | None, result: dict[str, object]) -> None:
+    if json_path is not None:
+        json_path.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+        out.print(f"figures written to {json_path}")
 
 
 @app.callback()
@@ -169,13 +194,9 @@ def recommend_cmd(
     from maison.core.settings import Settings
     from maison.recommend import training
 
-    if backend not in BACKENDS:
-        raise typer.BadParameter(f"must be one of {', '.join(BACKENDS)}", param_hint="--backend")
     now = rb.now_utc()
     rows: list[dict[str, object]] = []
-    with tempfile.TemporaryDirectory(prefix="maison-bench-recs-") as tmp, \
-            scratch_store(backend, workdir=Path(tmp), postgres_url=postgres_url) as store:
-        engine = store.fresh()
+    with _fresh_store(backend, postgres_url, prefix="maison-bench-recs-") as (engine, tmp):
         out.print(f"{backend}: loading {clients:,} clients, {products:,} products")
         catalogue = rb.products(products, seed)
         t = time.perf_counter()
@@ -188,7 +209,7 @@ def recommend_cmd(
             training.install(conn, model)
         fit_s = time.perf_counter() - t
         out.print(f"  fitted in {fit_s:.0f} s on {model.clients:,} clients ({model.version})")
-        app = create_app(Settings(home=Path(tmp) / "home"), engine=engine, migrate=False)
+        app = create_app(Settings(home=tmp / "home"), engine=engine, migrate=False)
         with engine.begin() as conn:
             key = create_api_key(conn, name="bench", scope="admin", store_id=None, now=now)
         with engine.connect() as conn:
@@ -215,7 +236,6 @@ def recommend_cmd(
                      "seconds": popular_s, "goal": "", "passed": None})
         rows.append({"measure": "shop model fit", "n": model.clients, "p50_ms": None, "p99_ms": None,
                      "seconds": fit_s, "goal": "", "passed": None})
-        engine.dispose()
     grid = Table("measure", "n", "p50 ms", "p99 ms", "seconds", "per s", "goal", "verdict",
                  title=f"maison bench recommend: {clients:,} clients, {products:,} products, {backend}, "
                        f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
@@ -225,12 +245,7 @@ def recommend_cmd(
                      "" if r["p99_ms"] is None else f"{r['p99_ms']:.1f}", f"{r['seconds']:.1f}", rate, str(r["goal"]),
                      "" if r["passed"] is None else "[green]PASS[/]" if r["passed"] else "[red]MISS[/]")
     (out if out.width >= 150 else Console(width=150)).print(grid)
-    if json_path is not None:
-        import orjson
-
-        json_path.write_bytes(orjson.dumps({"clients": clients, "products": products, "backend": backend,
-                                            "rows": rows}, option=orjson.OPT_INDENT_2))
-        out.print(f"figures written to {json_path}")
+    _write_figures(json_path, {"clients": clients, "products": products, "backend": backend, "rows": rows})
 
 
 @app.command("digests")
@@ -249,19 +264,14 @@ def digests_cmd(
 
     from maison.bench import digests as db
 
-    if backend not in BACKENDS:
-        raise typer.BadParameter(f"must be one of {', '.join(BACKENDS)}", param_hint="--backend")
     load_before = os.getloadavg()[0]
     if load_before > 0.5:
         out.print(f"[yellow]load average is {load_before:.1f} on {os.cpu_count()} cores: "
                   "other work on this machine will lower the figures[/]")
-    with tempfile.TemporaryDirectory(prefix="maison-bench-digests-") as tmp, \
-            scratch_store(backend, workdir=Path(tmp), postgres_url=postgres_url) as store:
-        engine = store.fresh()
+    with _fresh_store(backend, postgres_url, prefix="maison-bench-digests-") as (engine, _):
         out.print(f"{backend}: digests of the week of {db.MONDAY}")
         result = db.run(engine, n_clients=clients, n_products=products, sample=sample, seed=seed, say=out.print,
                         workers=workers)
-        engine.dispose()
     result.update(backend=backend, cores=os.cpu_count(), load_average_before=load_before,
                   load_average_after=os.getloadavg()[0])
     grid = Table("measure", "clients", "seconds", "clients/s", "sent", "withheld", "100k clients, s", "goal",
@@ -282,11 +292,7 @@ def digests_cmd(
     out.print(f"baseline: all {clients:,} clients one at a time would take {base['extrapolated_all_s']:,.0f} s; "
               f"the job is {job['clients_per_s'] / base['clients_per_s']:.1f}x faster per client"
               if base["clients_per_s"] else "baseline: no clients timed")
-    if json_path is not None:
-        import orjson
-
-        json_path.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
-        out.print(f"figures written to {json_path}")
+    _write_figures(json_path, result)
 
 
 @app.command("pages")
@@ -304,15 +310,10 @@ def pages_cmd(
 
     from maison.bench import pages
 
-    if backend not in BACKENDS:
-        raise typer.BadParameter(f"must be one of {', '.join(BACKENDS)}", param_hint="--backend")
     load_before = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="maison-bench-pages-") as tmp, \
-            scratch_store(backend, workdir=Path(tmp), postgres_url=postgres_url) as store:
-        engine = store.fresh()
+    with _fresh_store(backend, postgres_url, prefix="maison-bench-pages-") as (engine, _):
         out.print(f"{backend}: product pages")
         result = pages.run(engine, n_clients=clients, n_products=products, sample=sample, seed=seed, say=out.print)
-        engine.dispose()
     result.update(backend=backend, cores=os.cpu_count(), load_average_before=load_before,
                   load_average_after=os.getloadavg()[0])
     grid = Table("measure", "pages", "client in a cohort", "p50 ms", "p99 ms", "max ms",
@@ -325,8 +326,4 @@ def pages_cmd(
     base = result["rows"][0]["p50_ms"]
     for r in result["rows"][1:]:
         out.print(f"{r['measure']}: p50 {r['p50_ms']:.1f} ms, {r['p50_ms'] - base:+.1f} ms against the baseline")
-    if json_path is not None:
-        import orjson
-
-        json_path.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
-        out.print(f"figures written to {json_path}")
+    _write_figures(json_path, result)
