@@ -22,6 +22,7 @@ import numpy as np
 from sqlalchemy import Connection, func, select
 
 from maison.analytics.entities import OpenTimes, Rating, Sale
+from maison.core import marks
 from maison.core.clock import epoch_micros, to_local
 from maison.core.schema import events
 
@@ -123,6 +124,24 @@ def rating_score(raw: Mapping[str, Any]) -> int | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and 1 <= value <= 5:
         return int(value)
     return None
+
+
+def stored_total(conn: Connection) -> marks.Mark:
+    """A mark of all stored events that moves on any insert or delete (`core.marks.total`)."""
+    return marks.total(conn, events)
+
+
+def stored_before(conn: Connection, *, before: datetime, previous: tuple[marks.Mark, marks.Mark] | None = None,
+                  now: marks.Mark | None = None) -> marks.Mark:
+    """Events timestamped before an instant: how many, and the largest id (a cache's high-water mark).
+
+    A model fitted on the events before an instant is stale exactly when this changes: a late
+    event adds a row (and a larger id), an erasure or a consent withdrawal removes some.
+    `previous` (this mark and `stored_total` when it was read) and `now` (`stored_total` now):
+    counted from the rows added since where that says it (`core.marks.before_since`)."""
+    if now is None:
+        return marks.before(conn, events.c.timestamp, before)
+    return marks.before_since(conn, events.c.timestamp, before, previous=previous, now=now)
 
 
 def distinct_buyers(conn: Connection, *, before: datetime) -> tuple[dict[str, int], int]:

@@ -60,6 +60,14 @@ def grown(conn: Connection, column: Column[datetime], instant: datetime, *, was:
     return (was[0] + added, max(was[1], largest)) if added else was
 
 
+def before_since(conn: Connection, column: Column[datetime], instant: datetime, *, previous: tuple[Mark, Mark] | None,
+                 now: Mark) -> Mark:
+    """`before(conn, column, instant)`, from `previous` (its value and the table's `total` then) when
+    the rows added since say it (`grown`), else counted."""
+    found = grown(conn, column, instant, was=previous[0], then=previous[1], now=now) if previous else None
+    return found if found is not None else before(conn, column, instant)
+
+
 def added(conn: Connection, column: Column[str], *, then: Mark, now: Mark) -> set[str] | None:
     """The values of `column` (a client id, say) in the rows added since the table's `total` was
     `then`, now `now`; None when that cannot be known so (as `grown`)."""

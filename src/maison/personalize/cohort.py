@@ -45,7 +45,7 @@ from maison.consent.readers import declare
 from maison.consent.rules import may
 from maison.core import marks
 from maison.core.clock import epoch_micros
-from maison.core.schema import consent_ledger
+from maison.models.segments import repository as segment_marks
 from maison.models.segments import service as segments
 from maison.models.segments.features import DECLARED  # placed them too, while usable
 from maison.personalize import cohort_signals as signals
@@ -141,11 +141,11 @@ def _pooled(conn: Connection, members: tuple[str, ...]) -> PooledSpans:
     ledger mark. A new mark (a consent banner anywhere in the shop) reads again the ledgers of the
     members with entries added since, on SQLite (`core.marks.added`); on PostgreSQL, all of them."""
     key = (_database(conn), members)
-    mark = marks.total(conn, consent_ledger)
+    mark = segment_marks.consent_mark(conn)
     with _lock:
         found = _pools.get(key)
     if found is None or found.mark != mark:
-        touched = marks.added(conn, consent_ledger.c.client_id, then=found.mark, now=mark) if found else None
+        touched = segment_marks.consent_added(conn, then=found.mark, now=mark) if found else None
         found = (PooledSpans.read(conn, members, mark) if found is None or touched is None
                  else found.updated(conn, touched, mark))
         with _lock:
@@ -273,10 +273,10 @@ class SharedReads:
         self._mark = None
 
     def _consent_mark(self) -> tuple[int, int]:
-        """The ledger's mark (`core.marks.total`), read once per read transaction: what
+        """The ledger's mark (`segments.repository.consent_mark`), read once per read transaction: what
         the members' cached reads were read under."""
         if self._mark is None:
-            self._mark = marks.total(self.conn, consent_ledger)
+            self._mark = segment_marks.consent_mark(self.conn)
         return self._mark
 
     def timeline(self, products: Sequence[Product]) -> SalesTimeline:

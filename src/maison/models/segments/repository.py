@@ -8,7 +8,26 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, or_, select
 
-from maison.core.schema import clients, products, segment_models
+from maison.core import marks
+from maison.core.schema import clients, consent_ledger, products, segment_models
+
+
+def consent_mark(conn: Connection) -> marks.Mark:
+    """A mark of the whole consent ledger that moves on any insert or delete (`core.marks.total`)."""
+    return marks.total(conn, consent_ledger)
+
+
+def consent_added(conn: Connection, *, then: marks.Mark, now: marks.Mark) -> set[str] | None:
+    """Clients with ledger entries added between two `consent_mark`s, where that can be known
+    (`core.marks.added`), else None."""
+    return marks.added(conn, consent_ledger.c.client_id, then=then, now=now)
+
+
+def consent_before(conn: Connection, *, before: datetime, previous: tuple[marks.Mark, marks.Mark] | None,
+                   now: marks.Mark) -> marks.Mark:
+    """Ledger entries effective before an instant: how many, and the largest id (as
+    `aggregates.stored_before`)."""
+    return marks.before_since(conn, consent_ledger.c.effective_at, before, previous=previous, now=now)
 
 
 def catalogue_mark(conn: Connection) -> tuple[int, str]:

@@ -44,13 +44,12 @@ import numpy as np
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
+from maison.analytics import aggregates
 from maison.catalog import service as catalog
 from maison.consent import gateway
 from maison.consent import service as consent
 from maison.consent.entities import Use
 from maison.consent.readers import Reader
-from maison.core import marks
-from maison.core.schema import consent_ledger, events
 from maison.models.exceptions import ModelInputError
 from maison.models.segments import features as F
 from maison.models.segments import persist, readers
@@ -121,17 +120,15 @@ def data_mark(conn: Connection, *, as_of: datetime) -> tuple[Any, ...]:
     from the rows added since alone when none was deleted: a store being written to (a server
     under traffic) does not scan its events for every personalised page."""
     db = _database(conn)
-    quick = (marks.total(conn, events), marks.total(conn, consent_ledger), repo.catalogue_mark(conn))
+    quick = (aggregates.stored_total(conn), repo.consent_mark(conn), repo.catalogue_mark(conn))
     with _lock:
         seen = _marks.get((db, as_of))
     if seen is not None and seen[0] == quick:
         return seen[1]
-    parts = []
-    for i, column in enumerate((events.c.timestamp, consent_ledger.c.effective_at)):
-        found = (marks.grown(conn, column, as_of, was=seen[1][i], then=seen[0][i], now=quick[i])
-                 if seen is not None else None)
-        parts.append(found if found is not None else marks.before(conn, column, as_of))
-    full = (*parts, quick[2])
+    full = (aggregates.stored_before(conn, before=as_of, previous=(seen[1][0], seen[0][0]) if seen else None,
+                                     now=quick[0]),
+            repo.consent_before(conn, before=as_of, previous=(seen[1][1], seen[0][1]) if seen else None, now=quick[1]),
+            quick[2])
     with _lock:
         _marks[(db, as_of)] = (quick, full)
         while len(_marks) > 4 * _CACHE_SIZE:
