@@ -131,16 +131,14 @@ def stored_total(conn: Connection) -> marks.Mark:
     return marks.total(conn, events)
 
 
-def stored_before(conn: Connection, *, before: datetime, previous: tuple[marks.Mark, marks.Mark] | None = None,
-                  now: marks.Mark | None = None) -> marks.Mark:
+def stored_before(conn: Connection, *, before: datetime, previous: tuple[marks.Mark, marks.Mark] | None,
+                  now: marks.Mark) -> marks.Mark:
     """Events timestamped before an instant: how many, and the largest id (a cache's high-water mark).
 
     A model fitted on the events before an instant is stale exactly when this changes: a late
     event adds a row (and a larger id), an erasure or a consent withdrawal removes some.
-    `previous` (this mark and `stored_total` when it was read) and `now` (`stored_total` now):
-    counted from the rows added since where that says it (`core.marks.before_since`)."""
-    if now is None:
-        return marks.before(conn, events.c.timestamp, before)
+    `previous`: this mark and `stored_total` when it was last read (None: never); `now`:
+    `stored_total` now. Counted from the rows added since where that says it (`core.marks`)."""
     return marks.before_since(conn, events.c.timestamp, before, previous=previous, now=now)
 
 

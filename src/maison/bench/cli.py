@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 import orjson
 import typer
@@ -27,6 +28,13 @@ app = typer.Typer(no_args_is_help=True)
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 MEASURES = ("raw", "bulk", "http")
+
+# Options every bench command that builds its own shop shares.
+Backend = Annotated[str, typer.Option(help="sqlite or postgresql.")]
+PostgresUrl = Annotated[str, typer.Option(envvar="MAISON_BENCH_POSTGRES_URL",
+                                          help="Server for the scratch database maison_bench_<random>.")]
+Seed = Annotated[int, typer.Option(help="Seed of the synthetic shop.")]
+JsonPath = Annotated[Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")]
 
 
 @contextmanager
@@ -71,7 +79,7 @@ def ingest_cmd(
     single: int = typer.Option(2_000, help="Single-event /v1/track requests for the latency figure."),
     single_clients: int = typer.Option(2, help="Concurrent clients for the single-event figure."),
     seed: int = typer.Option(20260105, help="Seed of the synthetic traffic."),
-    json_path: Path = typer.Option(None, "--json", help="Also write the figures to this JSON file."),
+    json_path: JsonPath = None,
     measures: str = typer.Option("raw,bulk,http", help="Which measurements to run (comma-separated)."),
 ) -> None:
     """Ingestion throughput and latency: raw insert ceiling, bulk import, HTTP batch and single event."""
@@ -180,10 +188,10 @@ def recommend_cmd(
     products: int = typer.Option(10_000, help="Synthetic catalogue products."),
     events_per_client: int = typer.Option(12, help="Mean events per client (exponential)."),
     requests: int = typer.Option(1_000, help="Timed requests per measure."),
-    backend: str = typer.Option("sqlite", help="sqlite or postgresql."),
-    postgres_url: str = typer.Option(DEFAULT_PG, envvar="MAISON_BENCH_POSTGRES_URL"),
-    seed: int = typer.Option(7, help="Seed of the synthetic shop."),
-    json_path: Path = typer.Option(None, "--json", help="Also write the figures to this JSON file."),
+    backend: Backend = "sqlite",
+    postgres_url: PostgresUrl = DEFAULT_PG,
+    seed: Seed = 7,
+    json_path: JsonPath = None,
 ) -> None:
     """Recommendations endpoint p50/p99 (hybrid vs popularity path) and batch composition for all clients."""
     from rich.table import Table
@@ -253,11 +261,11 @@ def digests_cmd(
     clients: int = typer.Option(100_000, help="Synthetic clients."),
     products: int = typer.Option(10_000, help="Synthetic catalogue products."),
     sample: int = typer.Option(200, help="Clients of the one-at-a-time baseline (random, the week before)."),
-    backend: str = typer.Option("sqlite", help="sqlite or postgresql."),
-    postgres_url: str = typer.Option(DEFAULT_PG, envvar="MAISON_BENCH_POSTGRES_URL"),
-    seed: int = typer.Option(7, help="Seed of the synthetic shop."),
+    backend: Backend = "sqlite",
+    postgres_url: PostgresUrl = DEFAULT_PG,
+    seed: Seed = 7,
     workers: int = typer.Option(1, min=1, help="Processes of the job (one per core)."),
-    json_path: Path = typer.Option(None, "--json", help="Also write the figures to this JSON file."),
+    json_path: JsonPath = None,
 ) -> None:
     """Weekly digest job throughput for every client (goal: 100k in < 120 s), against one client at a time."""
     from rich.table import Table
@@ -300,10 +308,10 @@ def pages_cmd(
     clients: int = typer.Option(100_000, help="Synthetic clients (the digest benchmark's shop)."),
     products: int = typer.Option(10_000, help="Synthetic catalogue products."),
     sample: int = typer.Option(200, help="Pages per measure (random clients and products)."),
-    backend: str = typer.Option("sqlite", help="sqlite or postgresql."),
-    postgres_url: str = typer.Option(DEFAULT_PG, envvar="MAISON_BENCH_POSTGRES_URL"),
-    seed: int = typer.Option(7, help="Seed of the synthetic shop."),
-    json_path: Path = typer.Option(None, "--json", help="Also write the figures to this JSON file."),
+    backend: Backend = "sqlite",
+    postgres_url: PostgresUrl = DEFAULT_PG,
+    seed: Seed = 7,
+    json_path: JsonPath = None,
 ) -> None:
     """Personalised product page latency at scale, quiet and under consent traffic, against an L1 page."""
     from rich.table import Table

@@ -125,10 +125,10 @@ def data_mark(conn: Connection, *, as_of: datetime) -> tuple[Any, ...]:
         seen = _marks.get((db, as_of))
     if seen is not None and seen[0] == quick:
         return seen[1]
-    full = (aggregates.stored_before(conn, before=as_of, previous=(seen[1][0], seen[0][0]) if seen else None,
-                                     now=quick[0]),
-            repo.consent_before(conn, before=as_of, previous=(seen[1][1], seen[0][1]) if seen else None, now=quick[1]),
-            quick[2])
+    # (each bounded mark, its table's mark) when last read: the rows added since may say the rest
+    was_events, was_ledger = ((seen[1][i], seen[0][i]) for i in (0, 1)) if seen is not None else (None, None)
+    full = (aggregates.stored_before(conn, before=as_of, previous=was_events, now=quick[0]),
+            repo.consent_before(conn, before=as_of, previous=was_ledger, now=quick[1]), quick[2])
     with _lock:
         _marks[(db, as_of)] = (quick, full)
         while len(_marks) > 4 * _CACHE_SIZE:
