@@ -583,14 +583,29 @@ def cohort_product_affinity(conn: Connection, cohort: Cohort, *, at: datetime,
 def remember(conn: Connection, cohort: Cohort) -> bool:
     """Write the cohort to `client_derived` (the client's data: exported, erased), unless the latest
     row already says the same (same model, segment and categories). Returns whether a row was written."""
-    payload = cohort.payload()
-    latest = derived.latest(conn, cohort.client_id, COHORT, at=cohort.at)
-    same = ("model_version", "segment", "size", "data_categories")
-    if isinstance(latest, dict) and all(latest.get(k) == payload[k] for k in same):
-        return False
-    derived.record(conn, cohort.client_id, kind=COHORT, as_of=cohort.at, payload=payload,
-                   data_categories=cohort.data_categories, model_version=cohort.model_version)
-    return True
+    rows = new_rows(conn, [cohort])
+    derived.record_all(conn, rows)
+    return bool(rows)
+
+
+_SAME = ("model_version", "segment", "size", "data_categories")
+
+
+def new_rows(conn: Connection, placed: Sequence[Cohort]) -> list[dict[str, Any]]:
+    """The `client_derived` rows `remember` would write for these cohorts (one client each), with
+    the clients' latest cohort rows read in one query."""
+    if not placed:
+        return []
+    kept = derived.rows_of(conn, [c.client_id for c in placed], [COHORT], until=max(c.at for c in placed))
+    rows = []
+    for cohort in placed:
+        payload = cohort.payload()
+        latest = kept.latest(cohort.client_id, COHORT, at=cohort.at)
+        if isinstance(latest, dict) and all(latest.get(k) == payload[k] for k in _SAME):
+            continue
+        rows.append(derived.row(cohort.client_id, kind=COHORT, as_of=cohort.at, payload=payload,
+                                data_categories=cohort.data_categories, model_version=cohort.model_version))
+    return rows
 
 
 # ---------------------------------------------------------------- coordinating items (aggregates)

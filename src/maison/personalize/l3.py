@@ -8,7 +8,7 @@ is kept of it.
 - collection access: grants recorded before the instant, plus any the trajectory opens now;
 - the cohort's product affinity (`similar_customer_signals`), from `personalize.cohort`.
 
-`remember` writes what a sent L3 digest derived (trajectory, inferred values, new collection
+`derived_rows` are what a sent L3 digest derived (trajectory, inferred values, new collection
 grants) to `client_derived`, for the privacy settings and the export. When values inference
 is off, an empty inferred-values row supersedes any earlier one, so nothing inferred under an
 old consent keeps being shown as current.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -53,7 +54,9 @@ def load(
     """`ledger`: the client's consent entries when the caller already read them; `shared`: a job's
     cohort reads (`cohort.SharedReads`); `reads`: the client's consent and events, read already."""
     vocab = vocab or vocabulary()
-    recorded = frozenset(derived.collections(conn, client_id, at=at - timedelta(microseconds=1)))
+    before = at - timedelta(microseconds=1)
+    kept = reads.recorded.collections(client_id, at=before) if reads is not None and reads.recorded else None
+    recorded = kept if kept is not None else frozenset(derived.collections(conn, client_id, at=before))
     if history is None:
         return IdentityInputs(vocab, collections=recorded)
     if ledger is None:
@@ -93,18 +96,21 @@ def _cohort(
                           tuple(found.data_categories), found)
 
 
-def remember(
-    conn: Connection, client_id: str, inputs: IdentityInputs, *, at: datetime, allowed: frozenset[str]
-) -> None:
-    """Record what a sent L3 digest derived (see module doc)."""
+def derived_rows(
+    client_id: str, inputs: IdentityInputs, *, at: datetime, allowed: frozenset[str]
+) -> list[dict[str, Any]]:
+    """The `client_derived` rows of what a sent L3 digest derived: its trajectory, its inferred
+    values (empty when values inference is off) and the collections it opened."""
+    rows = []
     if inputs.months:
         categories = sorted({c for m in inputs.months for c in m.data_categories})
-        derived.record(conn, client_id, kind=derived.TRAJECTORY, as_of=at, model_version=MODEL_VERSION,
-                       payload=[m.to_dict() for m in inputs.months], data_categories=categories)
+        rows.append(derived.row(client_id, kind=derived.TRAJECTORY, as_of=at, model_version=MODEL_VERSION,
+                                payload=[m.to_dict() for m in inputs.months], data_categories=categories))
     categories = sorted({c for v in inputs.values for c in v.data_categories}) or [VALUES]
-    derived.record(conn, client_id, kind=derived.INFERRED_VALUES, as_of=at, model_version=MODEL_VERSION,
-                   payload=[v.to_dict() for v in inputs.values] if VALUES in allowed else [],
-                   data_categories=categories)
-    for access in inputs.access:
-        derived.record(conn, client_id, kind=derived.COLLECTION_ACCESS, as_of=at, model_version=MODEL_VERSION,
-                       payload=access.to_payload(), data_categories=access.data_categories)
+    rows.append(derived.row(client_id, kind=derived.INFERRED_VALUES, as_of=at, model_version=MODEL_VERSION,
+                            payload=[v.to_dict() for v in inputs.values] if VALUES in allowed else [],
+                            data_categories=categories))
+    rows += [derived.row(client_id, kind=derived.COLLECTION_ACCESS, as_of=at, model_version=MODEL_VERSION,
+                         payload=access.to_payload(), data_categories=access.data_categories)
+             for access in inputs.access]
+    return rows

@@ -22,6 +22,7 @@ from maison.consent.entities import ConsentState, LedgerEntry, Use
 from maison.consent.readers import Reader
 from maison.identity import repository as identity_repo
 from maison.personalize import readers
+from maison.personalize.recorded import Recorded
 
 DIGEST = (readers.DECLARED, readers.ZONE, readers.EMAIL_OPENS, readers.BEHAVIOUR)  # what a digest reads
 SEND_TIME = (readers.ZONE, readers.EMAIL_OPENS)  # what its send time reads
@@ -32,15 +33,18 @@ class ClientReads:
 
     def __init__(
         self, conn: Connection, client_ids: Sequence[str], *, until: datetime | None = None,
-        readers: Sequence[Reader] = DIGEST, states: bool = True,
+        readers: Sequence[Reader] = DIGEST, states: bool = True, recorded: Recorded | None = None,
     ) -> None:
         """`until`: read the clients' events before it now, in one query (for a job's chunk), for
         these `readers`; None reads each client's events when asked (one digest, one client).
 
         `states=False`: only `may` about the readers' categories and `events` will be asked (a
         job's first pass, which finds send times), so the ledgers are read for those categories
-        alone (`consent.book(..., answering=...)`) and `state` and `entries` refuse."""
+        alone (`consent.book(..., answering=...)`) and `state` and `entries` refuse.
+
+        `recorded`: what earlier digests recorded about these clients, read once for a job's chunk."""
         self.conn = conn
+        self.recorded = recorded
         self._categories = frozenset(c for r in readers for c in r.categories)
         self._states = states
         self.book = consent.book(conn, client_ids) if states else consent.book(conn, client_ids,

@@ -14,6 +14,7 @@ content is read as of the send instant.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -31,12 +32,13 @@ from maison.consent.rules import usable
 from maison.core.clock import parse_instant
 from maison.core.settings import get_settings
 from maison.personalize import cohort as cohorts
-from maison.personalize import history, l3, readers, repeats
+from maison.personalize import derived, history, l3, readers, repeats
 from maison.personalize import repository as repo
 from maison.personalize.composer import Declaration, DigestInputs, compose
 from maison.personalize.entities import Digest, SendTime, money
 from maison.personalize.exceptions import InvalidWeek, NoDigest
 from maison.personalize.reads import ClientReads
+from maison.personalize.recorded import Recorded
 from maison.personalize.sections import identity_predictive
 from maison.personalize.send_time import (
     SendTimePolicy,
@@ -50,6 +52,7 @@ from maison.personalize.send_time import (
     zone_for_day,
 )
 from maison.personalize.shop import ShopView
+from maison.privacy import decisions as audit
 from maison.profiles.rules import declared_categories
 
 MODEL_VERSION = "digest-l1/2026.1"
@@ -155,17 +158,25 @@ def _compose(
         rest = get_settings().personalize.pick_rest_weeks
         identity = l3.load(conn, client_id, at=at, allowed=allowed, history=inputs.history, products=inputs.products,
                            pages=inputs.content_pages, ledger=reads.entries(client_id), shared=shared, reads=reads)
-        inputs = replace(inputs, identity=identity, sent_picks=sent_picks(conn, client_id, at=at, weeks=rest),
+        inputs = replace(inputs, identity=identity,
+                         sent_picks=sent_picks(conn, client_id, at=at, weeks=rest, recorded=reads.recorded),
                          pick_rest_weeks=rest)
     return compose(inputs), send, inputs
 
 
-def sent_picks(conn: Connection, client_id: str, *, at: datetime, weeks: int) -> tuple[repeats.SentPick, ...]:
-    """Pieces earlier digests sent in their L3 section that may still rest at `at` (recorded before it)."""
+def sent_picks(conn: Connection, client_id: str, *, at: datetime, weeks: int,
+               recorded: Recorded | None = None) -> tuple[repeats.SentPick, ...]:
+    """Pieces earlier digests sent in their L3 section that may still rest at `at` (recorded before it).
+
+    `recorded`: a job's chunk's records, read already (`personalize.recorded`)."""
     if weeks <= 0:
         return ()
-    return tuple(repo.sent_picks(conn, client_id, section=identity_predictive.KIND,
-                                 start=repeats.lookback(at, weeks), end=at))
+    start = repeats.lookback(at, weeks)
+    found = (recorded.sent_picks(client_id, section=identity_predictive.KIND, start=start, end=at)
+             if recorded is not None else None)
+    if found is None:
+        found = repo.sent_picks(conn, client_id, section=identity_predictive.KIND, start=start, end=at)
+    return tuple(found)
 
 
 def _beyond_l1(state: ConsentState) -> bool:
@@ -184,18 +195,18 @@ def _declaration(reads: ClientReads, client_id: str, *, at: datetime, zone: Zone
     return Declaration(categories, str(latest.get("messageId")), local) if categories else None
 
 
-def record(conn: Connection, client_id: str, digest: Digest, send: SendTime | None = None) -> None:
-    """Write a sent digest to the decision audit, with every purpose it used."""
+def digest_row(client_id: str, digest: Digest, send: SendTime | None = None) -> dict[str, Any]:
+    """A sent digest as its decision in the audit, with every purpose it used."""
     used = set(digest.data_categories())
     if send is not None and send.zone_from_profile:
         used.add("demographics")
     if send is not None and send.learned:
         used.add("email_engagement")
-    reasons = [
-        {"section": s.kind, "product_id": i.product_id, **i.reason.to_dict()} for s in digest.sections for i in s.items
-    ]
-    repo.record_digest(conn, client_id=client_id, model_version=MODEL_VERSION, data_categories=sorted(used),
-                       reasons=reasons, output=digest.to_dict(), at=digest.send_at)
+    output = digest.to_dict()
+    reasons = [{"section": s["kind"], "product_id": i["product_id"], **i["reason"]}
+               for s in output["sections"] for i in s["items"]]
+    return repo.digest_row(client_id=client_id, model_version=MODEL_VERSION, data_categories=sorted(used),
+                           reasons=reasons, output=output, at=digest.send_at)
 
 
 def produce(conn: Connection, client_id: str, monday: date, *, week: int) -> Digest | None:
@@ -208,18 +219,28 @@ def produce(conn: Connection, client_id: str, monday: date, *, week: int) -> Dig
 
 def keep(conn: Connection, client_id: str, composed: Composed) -> None:
     """Record a composed digest and what its L3 part derived (the caller owns the write transaction)."""
-    digest, send, inputs = composed
-    if digest is None:
-        return
-    record(conn, client_id, digest, send)
-    if inputs is not None and inputs.identity is not None:
-        l3.remember(conn, client_id, inputs.identity, at=digest.send_at, allowed=inputs.allowed)
+    keep_all(conn, [(client_id, composed)])
+
+
+def keep_all(conn: Connection, composed: Sequence[tuple[str, Composed]]) -> None:
+    """`keep` for many clients (a weekly job's chunk): the digests' decisions in one statement, what
+    their L3 parts derived in another, and the clients' latest cohorts read in one query."""
+    decided: list[dict[str, Any]] = []
+    found: list[dict[str, Any]] = []
+    placed: list[cohorts.Cohort] = []
+    for client_id, (digest, send, inputs) in composed:
+        if digest is None:
+            continue
+        decided.append(digest_row(client_id, digest, send))
+        if inputs is None or inputs.identity is None:
+            continue
+        found += l3.derived_rows(client_id, inputs.identity, at=digest.send_at, allowed=inputs.allowed)
         cohort = inputs.identity.cohort
         if cohort is not None:  # the digest used a cohort: keep it as the client's data
-            if cohort.placement is not None:
-                cohorts.remember(conn, cohort.placement)
-            else:
-                remember_cohort(conn, client_id, at=digest.send_at)
+            placed.append(cohort.placement if cohort.placement is not None
+                          else cohorts.cohort_of(conn, client_id, at=digest.send_at))
+    audit.record_all(conn, decided)
+    derived.record_all(conn, found + cohorts.new_rows(conn, [c for c in placed if c is not None]))
 
 
 def compose_for_job(

@@ -33,13 +33,16 @@ from maison.core.db import make_engine, reading
 from maison.core.dialect import lock_name
 from maison.core.schema import clients as clients_table
 from maison.core.schema import decisions
+from maison.core.settings import get_settings
 from maison.models.segments import service as model_segments
 from maison.models.segments.features import Vocabulary
 from maison.models.segments.service import PART, PoolPart
 from maison.personalize import cohort as cohorts
+from maison.personalize import repeats, service
 from maison.personalize import repository as repo
-from maison.personalize import service
 from maison.personalize.reads import SEND_TIME, ClientReads
+from maison.personalize.recorded import Recorded
+from maison.personalize.sections import identity_predictive
 from maison.personalize.send_time import iso_week, local_instant
 from maison.personalize.shop import ShopView
 
@@ -85,6 +88,9 @@ def _run(
     started = datetime.now(UTC)
     until = datetime.combine(monday + timedelta(days=3), time(), UTC)  # after Tuesday's last send, any zone
     sent = withheld = already = not_due = 0
+    # every send instant is after Monday 00:00 UTC - 14 h, so every resting pick is read from here
+    picks_since = repeats.lookback(datetime.combine(monday - timedelta(days=1), time(), UTC),
+                                   get_settings().personalize.pick_rest_weeks)
     with reading(engine) as conn:
         ids = list(client_ids) if client_ids is not None else _all_clients(conn)
         shop = ShopView(conn)
@@ -101,7 +107,8 @@ def _run(
             due = [c for c in part if sends[c].send_at <= now and c not in recorded]
             already += sum(1 for c in part if c in recorded)
             not_due += sum(1 for c in part if c not in recorded and sends[c].send_at > now)
-            reads = ClientReads(conn, due, until=until)
+            reads = ClientReads(conn, due, until=until, recorded=Recorded(
+                conn, due, until=until, picks_since=picks_since, section=identity_predictive.KIND))
             composed = [
                 (c, service.compose_for_job(conn, c, monday, shop=shop, reads=reads, send=sends[c], shared=shared))
                 for c in due
@@ -114,9 +121,7 @@ def _run(
                 lock_name(write, f"maison.digests.{iso_week(monday)}")
                 raced = _recorded(write, [c for c, found in composed if found[0] is not None], monday,
                                   {c: ZoneInfo(sends[c].zone) for c, _ in composed})
-                for client, found in composed:
-                    if client not in raced:
-                        service.keep(write, client, found)
+                service.keep_all(write, [(c, found) for c, found in composed if c not in raced])
             already += len(raced)
             sent += sum(1 for c, found in composed if found[0] is not None and c not in raced)
             withheld += sum(1 for _, found in composed if found[0] is None)

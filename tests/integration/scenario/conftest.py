@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +87,28 @@ def _copy(template: Template, where: Path) -> Iterator[Engine]:
 def scenario_engine(scenario_template: Template, tmp_path: Path) -> Iterator[Engine]:
     """A fresh store holding the catalog, the population and the control twin."""
     yield from _copy(scenario_template, tmp_path)
+
+
+@pytest.fixture
+def copy_of(tmp_path: Path) -> Iterator[Callable[[Engine], Engine]]:
+    """`copy_of(engine)`: a new store holding what `engine`'s holds now (its connections are closed
+    first), to run the same weeks another way beside it with the same client ids."""
+    made: list[Iterator[Engine]] = []
+
+    def copy(engine: Engine) -> Engine:
+        engine.dispose()
+        where = tmp_path / f"copy-{len(made)}"
+        where.mkdir()
+        if engine.dialect.name == "sqlite":
+            source = Template("sqlite", str(engine.url.database))
+        else:
+            source = Template("postgresql", str(engine.url.database))
+        made.append(_copy(source, where))
+        return next(made[-1])
+
+    yield copy
+    for copies in made:
+        next(copies, None)  # dispose (and drop, on PostgreSQL)
 
 
 # Her streams are replayed once per backend and session, and shared by every test that only

@@ -14,10 +14,12 @@ from sqlalchemy import Engine, func, select
 
 from maison.consent.entities import Use
 from maison.core.collector import YOUNG_THRESHOLD
+from maison.core.db import reading
 from maison.core.responses import dumps
+from maison.core.schema import client_derived, decisions
 from maison.core.schema import clients as clients_table
-from maison.core.schema import decisions
 from maison.identity.service import find_client
+from maison.models.segments import service as segments
 from maison.personalize import repository as repo
 from maison.personalize import service, weekly
 from maison.personalize.reads import SEND_TIME, ClientReads
@@ -27,6 +29,7 @@ pytestmark = pytest.mark.scenario
 
 ALEX = "cus_a7d3e91c04"
 WEEK10 = date(2026, 3, 9)  # she is at L3 by then
+WEEK9 = date(2026, 3, 2)  # her first week at L3
 LATER = datetime(2026, 12, 1, tzinfo=UTC)
 
 
@@ -79,6 +82,42 @@ def test_the_job_records_for_each_client_the_digest_it_would_get_alone(scenario_
     assert recorded(scenario_engine, chosen, WEEK10) == expected
     assert digest_rows(scenario_engine) == run.sent  # one audit row per digest sent, none for the withheld
     assert sum(done) == len(chosen)  # the workers' progress reaches the caller
+
+
+def derived_rows(engine: Engine) -> list[tuple[object, ...]]:
+    """Every `client_derived` row but its id and the clock time it was written, in a fixed order."""
+    columns = [c for c in client_derived.c if c.name not in ("id", "computed_at")]
+    with engine.connect() as conn:
+        rows = conn.execute(select(*columns)).all()
+    return sorted(tuple(orjson.dumps(v, option=orjson.OPT_SORT_KEYS) for v in r) for r in rows)
+
+
+def test_a_week_builds_on_what_the_job_recorded_the_week_before_as_one_digest_at_a_time_does(  # type: ignore[no-untyped-def]
+        scenario_engine, ingest_stream, copy_of):
+    """A digest's records shape the next week's (pieces sent in an L3 section rest, opened
+    collections stay open, an unchanged cohort is not written again). The job reads a chunk's
+    records at once and writes a chunk's at once; two weeks of it record what two weeks of
+    `service.produce`, client by client, record on a copy of the same store."""
+    ingest_stream("alex-morgan.ndjson")
+    with reading(scenario_engine) as conn:
+        alex = find_client(conn, ALEX)
+        segments.model_as_of(conn, at=datetime.combine(WEEK9, datetime.min.time(), UTC), keep=True)  # fitted once
+    chosen = sorted({*some_clients(scenario_engine)[::10], alex})
+    unaware = alone(scenario_engine, [alex], WEEK10)[alex]  # composed before anything was recorded
+    other = copy_of(scenario_engine)
+
+    for monday in (WEEK9, WEEK10):
+        weekly.run_week(scenario_engine, monday, now=LATER, client_ids=chosen, chunk=5)
+        with other.begin() as conn:
+            for client in chosen:
+                service.produce(conn, client, monday, week=monday.isocalendar()[1])
+
+    by_job = recorded(scenario_engine, chosen, WEEK10)
+    assert by_job == recorded(other, chosen, WEEK10)
+    assert by_job[alex] != unaware  # her first L3 week's records changed her second week's digest
+    kept = derived_rows(scenario_engine)
+    assert kept == derived_rows(other)
+    assert {b'"cohort"', b'"trajectory"', b'"inferred_values"'} <= {r[1] for r in kept}
 
 
 def test_a_second_run_sends_nothing_twice_and_nothing_is_sent_before_its_instant(scenario_engine):  # type: ignore[no-untyped-def]
