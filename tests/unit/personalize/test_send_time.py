@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from maison.personalize.send_time import (
     SendTimePolicy,
@@ -16,6 +18,7 @@ from maison.personalize.send_time import (
     iso_week,
     local_instant,
     local_minutes,
+    prior,
     week_monday,
     weighted_median,
     zone_for_day,
@@ -134,3 +137,23 @@ def test_a_zone_stated_between_the_two_midnights_wins() -> None:
         return "Asia/Tokyo" if at > datetime(2026, 1, 5, 20, tzinfo=UTC) else None
 
     assert zone_for_day(stated, date(2026, 1, 6), LONDON).key == "Asia/Tokyo"
+
+
+@given(
+    opens=st.lists(st.integers(0, 1439), max_size=30),
+    clientele=st.dictionaries(st.integers(0, 1439), st.integers(0, 50), max_size=40),
+    default_share=st.sampled_from([0.0, 0.25, 0.5, 1.0]),
+)
+def test_pooling_with_a_prior_gives_the_weighted_median_of_all_its_points(
+    opens: list[int], clientele: dict[int, int], default_share: float
+) -> None:
+    """The prior is sorted once and each client's opens are merged into it; the median is the one
+    of the opens and the prior's points taken together."""
+    policy = SendTimePolicy(default_share=default_share)
+    pooled = prior(clientele, policy)
+    points = [(float(m), 1.0) for m in opens] + list(zip(pooled.minutes.tolist(), pooled.weights.tolist(), strict=True))
+    if not any(w > 0 for _, w in points):
+        with pytest.raises(ValueError):
+            pooled.pooled_median(opens)
+        return
+    assert pooled.pooled_median(opens) == weighted_median(points)
