@@ -196,6 +196,34 @@ def test_block_evidence_counts_the_events_each_block_rests_on() -> None:
     assert evidence[F.EMAIL] == 0.0 and evidence[F.PURCHASES] == 0.0  # the open is after the instant
 
 
+def saved(pid: str, at: datetime) -> dict[str, Any]:
+    return {"type": "track", "event": "Product Added to Wishlist", "data_category": F.BROWSING,
+            "timestamp": at.isoformat(), "properties": {"product_id": pid}}
+
+
+def ordered(pid: str, at: datetime) -> dict[str, Any]:
+    return {"type": "track", "event": "Order Completed", "data_category": F.PURCHASES, "timestamp": at.isoformat(),
+            "properties": {"products": [{"product_id": pid, "quantity": 1}]}}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_blocks_without_evidence_add_nothing_to_the_vector(seed: int) -> None:
+    """A placement uses the vector of all a client's rows with only the blocks that have evidence
+    (`vector_and_evidence`): rows of a block with none (saves without views, orders of unknown
+    pieces, opens after the instant) must leave the vector as the other blocks' rows alone give it."""
+    rng = random.Random(seed)
+    makers = [lambda t: view(rng.choice(CATALOGUE).product_id, t), lambda t: saved("T-1", t),
+              lambda t: page(rng.choice(["farm_story", "brewing_guide"]), t), lambda t: opened(t),
+              lambda t: ordered(rng.choice([CATALOGUE[0].product_id, "unknown"]), t)]
+    kinds = rng.sample(makers, rng.randint(1, len(makers)))
+    rows = [rng.choice(kinds)(AT + timedelta(hours=rng.randint(-900, 5))) for _ in range(rng.randint(1, 20))]
+
+    x, evidence = F.vector_and_evidence(rows, VOCAB, at=AT)
+    with_evidence = [r for r in rows if evidence[r["data_category"]] > 0]
+    assert np.array_equal(x, F.client_vector(with_evidence, VOCAB, at=AT))
+    assert evidence == F.block_evidence(rows, VOCAB, at=AT)
+
+
 def test_reliability_grows_with_evidence_and_is_zero_without() -> None:
     weight = reliability({F.BROWSING: 9.0, F.CONTENT: 1.0}, [F.BROWSING, F.CONTENT, F.EMAIL], prior_events=1.0)
     assert weight.tolist() == pytest.approx([0.9, 0.5, 0.0])

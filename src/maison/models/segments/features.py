@@ -138,6 +138,17 @@ def block_evidence(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: 
     return _tally(rows, vocab, at=at, half_life_days=half_life_days)[1]
 
 
+def vector_and_evidence(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: datetime,
+                        half_life_days: float = HALF_LIFE_DAYS) -> tuple[np.ndarray, dict[str, float]]:
+    """`client_vector` and `block_evidence` of the same rows, from one pass over them.
+
+    A block with no evidence has all its features at zero (each is a share of, or a mean over,
+    that block's events), so leaving its rows out changes neither the vector nor the other
+    blocks' evidence: a placement that uses only the blocks with evidence reads the vector of all
+    its rows."""
+    return _tally(rows, vocab, at=at, half_life_days=half_life_days)
+
+
 def _tally(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: datetime,
            half_life_days: float) -> tuple[np.ndarray, dict[str, float]]:
     """The feature vector and, per block, the recency-weighted number of events behind it."""

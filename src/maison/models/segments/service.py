@@ -345,12 +345,10 @@ def place(conn: Connection, model: SegmentModel, client_id: str, *, at: datetime
     read = read or _gateway_reader(conn, client_id, at)
     rows = read(readers.BEHAVIOUR)
     allowed = [r for r in rows if r.get("data_category") in categories]
-    evidence = F.block_evidence(allowed, model.vocabulary, at=at)
+    x, evidence = F.vector_and_evidence(allowed, model.vocabulary, at=at)  # the blocks with none add nothing
     used = tuple(b for b in F.BLOCKS if b in categories and evidence.get(b, 0.0) > 0)
-    usable = [r for r in allowed if r.get("data_category") in used]
-    if len(usable) < MIN_EVENTS:
+    if sum(1 for r in allowed if r.get("data_category") in used) < MIN_EVENTS:
         return None
-    x = F.client_vector(usable, model.vocabulary, at=at)
     declared = _declared(model, read, at=at) if F.DECLARED in categories else None
     if declared is not None:
         used, evidence = (*used, F.DECLARED), {**evidence, F.DECLARED: DECLARED_EVENTS}
