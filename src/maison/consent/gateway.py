@@ -173,6 +173,6 @@ def prefetch(
                    events.c.timestamp < until)
             .order_by(events.c.client_id, events.c.timestamp, events.c.id)
         )
-        for row in conn.execute(query):
-            rows[row.client_id].append((row.timestamp, row.data_category, row.raw))
+        for client_id, stamp, category, raw in conn.execute(query):  # unpacked: a chunk is ~30,000 rows
+            rows[client_id].append((stamp, category, raw))
     return Prefetched(frozenset(ids), dict(rows), book, until)
