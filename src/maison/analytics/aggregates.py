@@ -49,19 +49,22 @@ class OrderRow:
     at: datetime
     order: str
     sales: tuple[Sale, ...]
+    client_id: str = ""  # who bought (a distinct-buyers count reads it)
 
 
 def order_rows(conn: Connection, *, start: datetime | None = None, end: datetime) -> list[OrderRow]:
     """Every `Order Completed` in `[start, end)`, in (timestamp, id) order, line items parsed."""
     query = (
-        select(events.c.order_id, events.c.message_id, events.c.timestamp, events.c.product_id, events.c.raw)
+        select(events.c.order_id, events.c.message_id, events.c.timestamp, events.c.product_id, events.c.raw,
+               events.c.client_id)
         .where(events.c.event == ORDER_COMPLETED, events.c.timestamp < end)
         .order_by(events.c.timestamp, events.c.id)
     )
     if start is not None:
         query = query.where(events.c.timestamp >= start)
     return [OrderRow(row.timestamp, row.order_id or row.message_id,
-                     tuple(line_items(row.raw, row.product_id, row.timestamp))) for row in conn.execute(query)]
+                     tuple(line_items(row.raw, row.product_id, row.timestamp)), row.client_id)
+            for row in conn.execute(query)]
 
 
 def first_of_each_order(rows: Iterable[OrderRow]) -> list[Sale]:
@@ -144,7 +147,7 @@ def stored_before(conn: Connection, *, before: datetime, previous: tuple[marks.M
 
 def distinct_buyers(conn: Connection, *, before: datetime) -> tuple[dict[str, int], int]:
     """Distinct clients who bought each product before an instant, and distinct clients who bought anything."""
-    return BuyersTimeline(conn, end=before).at(before)
+    return BuyersTimeline.read(conn, end=before).at(before)
 
 
 class BuyersTimeline:
@@ -153,21 +156,23 @@ class BuyersTimeline:
     A weekly job asks at every distinct send instant of the week; each `distinct_buyers` call
     reads and parses every order in the store. A client has bought a product before t exactly
     when their first order row holding it is before t, so the first instants are kept, sorted,
-    and each question is a bisect and a count.
+    and each question is a bisect and a count. Built from `order_rows` (in stored order), which
+    a job also reads for the shop's sales timeline: one read of the orders serves both.
     """
 
-    def __init__(self, conn: Connection, *, end: datetime) -> None:
-        rows = conn.execute(
-            select(events.c.client_id, events.c.product_id, events.c.timestamp, events.c.raw)
-            .where(events.c.event == ORDER_COMPLETED, events.c.timestamp < end)
-            .order_by(events.c.timestamp, events.c.id)
-        )
+    @classmethod
+    def read(cls, conn: Connection, *, end: datetime) -> BuyersTimeline:
+        return cls(order_rows(conn, end=end), end=end)
+
+    def __init__(self, rows: Iterable[OrderRow], *, end: datetime) -> None:
         first_pair: dict[tuple[str, str], datetime] = {}
         first_client: dict[str, datetime] = {}
         for row in rows:
-            for sale in line_items(row.raw, row.product_id, row.timestamp):
-                first_pair.setdefault((row.client_id, sale.product_id), row.timestamp)
-                first_client.setdefault(row.client_id, row.timestamp)
+            if row.at >= end:
+                continue
+            for sale in row.sales:
+                first_pair.setdefault((row.client_id, sale.product_id), row.at)
+                first_client.setdefault(row.client_id, row.at)
         pairs = sorted((t, pid) for (_, pid), t in first_pair.items())
         self.end = end
         self._times = [t for t, _ in pairs]

@@ -232,6 +232,7 @@ class SharedReads:
         self._buyers_timeline: aggregates.BuyersTimeline | None = None
         self._models: dict[datetime, segments.SegmentModel | None] = {}
         self._timeline: tuple[Sequence[Product], SalesTimeline] | None = None
+        self._orders: list[aggregates.OrderRow] | None = None
         self._mark: tuple[int, int] | None = None
 
     def still_pooled(self, model_version: str, segment: segments.Segment, client_id: str, *,
@@ -284,9 +285,15 @@ class SharedReads:
         catalogue): each L3 digest reads months of the shop's sales, and a client's view of it
         `since` their start answers as a timeline of `aggregates.sales(start, at)` would."""
         if self._timeline is None or self._timeline[0] is not products:
-            rows = aggregates.order_rows(self.conn, end=self.until)
-            self._timeline = (products, SalesTimeline.of_orders(rows, products))
+            self._timeline = (products, SalesTimeline.of_orders(self._order_rows(), products))
         return self._timeline[1]
+
+    def _order_rows(self) -> list[aggregates.OrderRow]:
+        """Every order up to the horizon, read once for the sales timeline and the buyers' counts
+        (at 100,000 clients each read of the orders was seconds)."""
+        if self._orders is None:
+            self._orders = aggregates.order_rows(self.conn, end=self.until)
+        return self._orders
 
     def model_as_of(self, at: datetime) -> segments.SegmentModel | None:
         """`segments.model_as_of`, asked once per model period (`segments.fit_instant`), which is all
@@ -302,7 +309,7 @@ class SharedReads:
         found = self._buyers.get(at)
         if found is None:
             if self._buyers_timeline is None:
-                self._buyers_timeline = aggregates.BuyersTimeline(self.conn, end=self.until)
+                self._buyers_timeline = aggregates.BuyersTimeline(self._order_rows(), end=self.until)
             found = self._buyers[at] = self._buyers_timeline.at(at)
         return found
 

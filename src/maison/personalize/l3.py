@@ -55,7 +55,8 @@ def load(
     cohort reads (`cohort.SharedReads`); `reads`: the client's consent and events, read already."""
     vocab = vocab or vocabulary()
     before = at - timedelta(microseconds=1)
-    kept = reads.recorded.collections(client_id, at=before) if reads is not None and reads.recorded else None
+    kept = (reads.recorded.collections(client_id, at=before)
+            if reads is not None and reads.recorded is not None else None)
     recorded = kept if kept is not None else frozenset(derived.collections(conn, client_id, at=before))
     if history is None:
         return IdentityInputs(vocab, collections=recorded)

@@ -227,7 +227,7 @@ def keep_all(conn: Connection, composed: Sequence[tuple[str, Composed]]) -> None
     their L3 parts derived in another, and the clients' latest cohorts read in one query."""
     decided: list[dict[str, Any]] = []
     found: list[dict[str, Any]] = []
-    placed: list[cohorts.Cohort] = []
+    placed: list[cohorts.Cohort | None] = []
     for client_id, (digest, send, inputs) in composed:
         if digest is None:
             continue

@@ -334,7 +334,7 @@ def test_a_jobs_one_read_of_the_orders_counts_each_instants_buyers_as_the_aggreg
     instants = sorted({t for m in shop if m["event"] == "Order Completed"
                        for at in [datetime.fromisoformat(m["timestamp"])] for t in (at - US, at, at + US)} | {horizon})
     with engine.connect() as conn:
-        timeline = aggregates.BuyersTimeline(conn, end=horizon)
+        timeline = aggregates.BuyersTimeline.read(conn, end=horizon)
         answers = {t: timeline.at(t) for t in instants}
         for t in instants:
             assert answers[t] == buyers_by_definition(conn, before=t), t
