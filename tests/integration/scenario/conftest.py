@@ -99,11 +99,7 @@ def copy_of(tmp_path: Path) -> Iterator[Callable[[Engine], Engine]]:
         engine.dispose()
         where = tmp_path / f"copy-{len(made)}"
         where.mkdir()
-        if engine.dialect.name == "sqlite":
-            source = Template("sqlite", str(engine.url.database))
-        else:
-            source = Template("postgresql", str(engine.url.database))
-        made.append(_copy(source, where))
+        made.append(_copy(Template(engine.dialect.name, str(engine.url.database)), where))
         return next(made[-1])
 
     yield copy
