@@ -107,8 +107,11 @@ def _run(
             due = [c for c in part if sends[c].send_at <= now and c not in recorded]
             already += sum(1 for c in part if c in recorded)
             not_due += sum(1 for c in part if c not in recorded and sends[c].send_at > now)
-            reads = ClientReads(conn, due, until=until, recorded=Recorded(
-                conn, due, until=until, picks_since=picks_since, section=identity_predictive.KIND))
+            reads = ClientReads(conn, due, until=until)
+            # only L3 digests ask the records: read them for the clients at L3 at their send instant
+            at_l3 = [c for c in due if reads.state(c, sends[c].send_at).level == "L3"]
+            reads.recorded = Recorded(conn, at_l3, until=until, picks_since=picks_since,
+                                      section=identity_predictive.KIND)
             composed = [
                 (c, service.compose_for_job(conn, c, monday, shop=shop, reads=reads, send=sends[c], shared=shared))
                 for c in due
