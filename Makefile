@@ -28,11 +28,13 @@ $(JS)/node_modules/.package-lock.json: $(JS)/package.json $(JS)/package-lock.jso
 demo: $(STAMP)
 	$(BIN)/maison demo --scenario $(SCENARIO)
 
-test: $(STAMP) browser
+# The checks first (about 20 s): a type error fails the suite as a failing test would.
+test: $(STAMP) browser lint
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
+	$(BIN)/mypy src
 
 clean:
 	rm -rf $(VENV) .maison

@@ -248,7 +248,8 @@ def recommend_cmd(
                  title=f"maison bench recommend: {clients:,} clients, {products:,} products, {backend}, "
                        f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     for r in rows:
-        rate = f"{int(r['n']) / float(r['seconds']):,.0f}" if r["seconds"] else ""  # type: ignore[call-overload]
+        done, took = r["n"], r["seconds"]
+        rate = f"{done / took:,.0f}" if isinstance(done, int) and isinstance(took, int | float) and took else ""
         grid.add_row(str(r["measure"]), f"{r['n']:,}", "" if r["p50_ms"] is None else f"{r['p50_ms']:.1f}",
                      "" if r["p99_ms"] is None else f"{r['p99_ms']:.1f}", f"{r['seconds']:.1f}", rate, str(r["goal"]),
                      "" if r["passed"] is None else "[green]PASS[/]" if r["passed"] else "[red]MISS[/]")

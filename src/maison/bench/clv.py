@@ -114,7 +114,7 @@ def clv(
     try:
         cdnow.dataset_dir()
         with _quiet():
-            import lifetimes  # type: ignore[import-untyped]
+            import lifetimes
     except (MissingExtra, ImportError) as exc:
         out.print(f"[red]lifetimes is needed for this benchmark: install maison[eval] ({exc})[/]")
         raise typer.Exit(2) from exc

@@ -280,7 +280,7 @@ def load(engine: Engine, *, n_clients: int, products: Sequence[Product], pages: 
                 if not postgres:
                     conn.execute(events.insert(), [dict(zip(EVENT_COLUMNS, r, strict=True)) for r in batch])
             if raw is not None:
-                with raw.cursor().copy(f"COPY events ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                with raw.cursor().copy(f"COPY events ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
                     for r in batch:
                         copy.write_row((*r[:-1], orjson.dumps(r[-1]).decode()))
                 raw.commit()

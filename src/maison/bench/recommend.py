@@ -84,6 +84,7 @@ def load(engine: Engine, *, n_clients: int, catalogue: list[Product], events_per
             p = rng.choice(by_category[favourites[0] if rng.random() < 0.6 else favourites[1]][:300])
             at = start + timedelta(minutes=rng.randrange(60 * 24 * 119))
             roll = rng.random()
+            props: dict[str, Any]
             if roll < 0.75:
                 name, cat, props = "Product Viewed", "browsing_behaviour", {"product_id": p.product_id}
             elif roll < 0.9:

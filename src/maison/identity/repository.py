@@ -25,7 +25,7 @@ def new_client_id() -> str:
 def owners(conn: Connection, idents: Iterable[Identifier]) -> dict[Identifier, str]:
     """Current client of each known identifier (identifiers always sit on a canonical client),
     probed on the primary key (kind, value) by `lookup_keys`."""
-    return lookup_keys(conn, identities, ("kind", "value"), sorted(set(idents)), value="client_id")  # type: ignore[return-value]
+    return lookup_keys(conn, identities, ("kind", "value"), sorted(set(idents)), value="client_id")
 
 
 def users_of(conn: Connection, client_ids: Iterable[str]) -> dict[str, frozenset[str]]:
@@ -151,7 +151,7 @@ def undo_merge(conn: Connection, record: dict[str, Any], *, at: datetime, actor:
     """Give the merged client back its identifiers and the events they decide. Returns events moved."""
     survivor, merged = record["survivor_id"], record["merged_id"]
     restored = [tuple(i) for i in record["identifiers"]]
-    still_there = [i for i in restored if owners(conn, [i]).get(i) == survivor]  # type: ignore[arg-type]
+    still_there = [i for i in restored if owners(conn, [i]).get(i) == survivor]
     for kind, value in still_there:
         conn.execute(
             update(identities)

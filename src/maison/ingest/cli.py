@@ -10,6 +10,7 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    TaskID,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
@@ -49,10 +50,11 @@ def import_(
             TransferSpeedColumn(), TimeRemainingColumn(), transient=True,
         ) as bar:
             task = bar.add_task(path.name, total=path.stat().st_size)
-            report = import_file(
-                engine, path, source=source, limits=limits,
-                progress=lambda done, t=task: bar.update(t, completed=done),
-            )
+
+            def advance(done: int, task: TaskID = task) -> None:
+                bar.update(task, completed=done)
+
+            report = import_file(engine, path, source=source, limits=limits, progress=advance)
         r = report.result
         out.print(
             f"{path.name}: {report.lines} lines, [green]{r.accepted} stored[/], "

@@ -206,7 +206,7 @@ def _frame(
 ) -> dict[str, Any]:
     """Per-group rates from a Fairlearn MetricFrame over the rated and `reported` groups' rows,
     the min/max ratio over the rated groups only, and bootstrap percentile intervals of both."""
-    from fairlearn.metrics import MetricFrame, selection_rate, true_positive_rate  # type: ignore[import-untyped]
+    from fairlearn.metrics import MetricFrame, selection_rate, true_positive_rate
 
     none = Interval(None, None, None)
     shown = sorted([*rated, *reported])

@@ -128,7 +128,7 @@ def version_id(trained_at: datetime, data_fingerprint: str) -> str:
 def save(conn: Connection, card: ModelCard, model: Any, *, home: Path) -> ModelCard:
     """Write the artefact and card of a new version and record it; returns the card with the
     artefact's sha256. The files are removed again if the version cannot be recorded."""
-    import joblib  # type: ignore[import-untyped]
+    import joblib
 
     folder = home / "models" / card.name / card.version
     if folder.exists():

@@ -151,8 +151,9 @@ def from_rows(rows: Iterable[Mapping[str, Any]], *, at: datetime, zone: ZoneInfo
             continue  # the gateway already bounds by `at`; kept so the function stands alone
         kind = row.get("type")
         name = row.get("event") if kind == "track" else kind
-        props = row.get("properties") if isinstance(row.get("properties"), Mapping) else {}
-        traits = row.get("traits") if isinstance(row.get("traits"), Mapping) else {}
+        stated, said = row.get("properties"), row.get("traits")
+        props = stated if isinstance(stated, Mapping) else {}
+        traits = said if isinstance(said, Mapping) else {}
         moments.append(Moment(
             message_id=str(row.get("messageId")), name=str(name), data_category=str(row["data_category"]),
             at=stamp, local=stamp.astimezone(zone), properties=props, traits=traits,

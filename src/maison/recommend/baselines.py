@@ -45,7 +45,8 @@ class Repurchase:
 
     def scores(self, users: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         own = np.asarray(self.counts_[users].todense(), dtype=np.float64)
-        return own + 0.5 * self.popularity_[None, :]
+        scores: npt.NDArray[np.float64] = own + 0.5 * self.popularity_[None, :]
+        return scores
 
 
 class ImplicitALS:

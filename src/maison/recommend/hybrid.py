@@ -63,7 +63,7 @@ def _top_of_row(m: sparse.csr_matrix, r: int, k: int) -> npt.NDArray[np.int64]:
     if data.size > k:
         keep = np.argpartition(-data, k - 1)[:k]
         idx = idx[keep]
-    return idx.astype(np.int64)
+    return np.asarray(idx, dtype=np.int64)
 
 
 @dataclass

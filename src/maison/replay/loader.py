@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -60,6 +61,6 @@ def load_folder(
             raise InvalidFile(f"{stream} is not a readable file")
         report.streams[stream.name] = import_file(
             engine, stream, source="import", limits=limits,
-            progress=(lambda done, name=stream.name: progress(name, done)) if progress else None,
+            progress=partial(progress, stream.name) if progress else None,
         )
     return report

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 import numpy as np
-import scipy  # type: ignore[import-untyped]
+import scipy
 from numpy.typing import ArrayLike, NDArray
 
 import maison

@@ -18,7 +18,7 @@ from typing import Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import digamma, gammaln  # type: ignore[import-untyped]
+from scipy.special import digamma, gammaln
 
 from maison.models.clv.base import LOG_SPAN, Estimator, Problem
 from maison.models.clv.data import compress, rfm_columns, weight_column

@@ -20,7 +20,7 @@ from typing import Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import digamma, expit, gammaln  # type: ignore[import-untyped]
+from scipy.special import digamma, expit, gammaln
 
 from maison.models.clv.base import (
     LOG_SPAN,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import hyp2f1  # type: ignore[import-untyped]
+from scipy.special import hyp2f1
 
 Floats = NDArray[np.float64]
 

@@ -47,7 +47,7 @@ class ParameterTable:
     def to_pandas(self) -> Any:
         """A DataFrame with lifetimes' columns: coef, se(coef), lower 95% bound, upper 95% bound."""
         try:
-            import pandas as pd  # type: ignore[import-untyped]
+            import pandas as pd
         except ImportError as exc:  # pandas comes with the `eval` extra
             raise MissingExtra("to_pandas needs pandas: install maison[eval]") from exc
         return pd.DataFrame(
