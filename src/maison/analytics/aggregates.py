@@ -129,14 +129,16 @@ def rating_score(raw: Mapping[str, Any]) -> int | None:
     return None
 
 
-def stored_total(conn: Connection) -> marks.Mark:
-    """A mark of all stored events that moves on any insert or delete (`core.marks.total`)."""
-    return marks.total(conn, events)
+def stored_total(conn: Connection, *, since: marks.Mark | None = None) -> marks.Mark:
+    """A mark of all stored events that moves on any insert or delete (`core.marks.total`):
+    `since` itself when nothing changed since it was read."""
+    return marks.total(conn, events, since=since)
 
 
 def stored_before(conn: Connection, *, before: datetime, previous: tuple[marks.Mark, marks.Mark] | None,
-                  now: marks.Mark) -> marks.Mark:
-    """Events timestamped before an instant: how many, and the largest id (a cache's high-water mark).
+                  now: marks.Mark) -> tuple[marks.Mark, marks.Mark]:
+    """Events timestamped before an instant: how many, and the largest id (a cache's high-water
+    mark), with the events' `stored_total` that goes with them, to pass back in `previous`.
 
     A model fitted on the events before an instant is stale exactly when this changes: a late
     event adds a row (and a larger id), an erasure or a consent withdrawal removes some.

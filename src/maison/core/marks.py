@@ -2,42 +2,71 @@
 
 A cache of something computed from such a table (a segment model, a segment's members' reads)
 is keyed by a mark that moves whenever the table changes. Counting rows is exact but a scan:
-162 ms for 3.3 million events on SQLite, 58 ms for 1.3 million ledger entries, paid by every
-personalised product page and by every chunk of the weekly job. How cheap a mark can be depends
-on the backend:
+162 ms for 3.3 million events on SQLite, 478 ms on PostgreSQL, paid by every personalised
+product page and by every chunk of the weekly job. The backends differ in what makes a mark
+cheap (ADR 8):
 
 - SQLite has one writer at a time, and a row's id is given by the transaction that commits it
   while it holds the write lock: every row committed after a mark was read has a larger id than
   any row visible then, unless rows were deleted (an id can then be given again). A trigger
   counts deletions (`deleted_rows`, migration 0006), so the largest id and that count together
   move on every change: two index look-ups.
-- PostgreSQL commits concurrently given ids out of order (a transaction holding id 100 may commit
-  after a reader saw 101), so a largest id can miss a row; there a mark counts rows, as before.
+- PostgreSQL gives ids outside transactions and commits concurrent ones in any order (a
+  transaction holding id 100 may commit after a reader saw 101), so a largest id can miss a row.
+  There each row carries the id of the transaction that inserted it (`xact`, migration 0007),
+  and a mark is the statement's snapshot with the count of deletions: the rows added since are
+  exactly those whose transaction the snapshot does not see, found through a BRIN index in the
+  table's last pages. A snapshot names every transaction of the server, so two reads of an
+  unchanged table give different snapshots: `total(..., since=mark)` answers `mark` itself when
+  nothing was added or deleted since, which is what keeps a cache keyed by it.
 
-`before` has the same choice: the rows stamped before an instant, counted once, then (SQLite)
-from the rows added since an earlier mark alone (`grown`); and a cache of some clients' ledgers
-can read again only those of them with entries added since (`added`).
+  Inside a transaction that has written, its own rows are visible to its snapshot and would
+  vanish with a rollback unseen by any later mark, so there a mark counts rows (as before ADR
+  8) and nothing is derived from it incrementally.
+
+`before` has the same choice: the rows stamped before an instant, counted once, then from the
+rows added since an earlier mark alone (`grown`); and a cache of some clients' ledgers can read
+again only those of them with entries added since (`added`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Connection, Table, func, select
+from sqlalchemy import Column, Connection, Table, func, select, text
 
 from maison.core.schema import deleted_rows
 
-Mark = tuple[int, int]
+Mark = tuple[Any, int]
+"""SQLite: (largest id, rows ever deleted). PostgreSQL: (snapshot, rows ever deleted), or (rows,
+largest id) read inside a writing transaction. Compare marks only with `==`."""
+
+# The rows a snapshot does not see; `xact` is NULL for rows stored before migration 0007 (old).
+_UNSEEN = ("xact >= pg_snapshot_xmin(CAST(:snap AS pg_snapshot))::text::bigint "
+           "AND NOT pg_visible_in_snapshot(xact::text::xid8, CAST(:snap AS pg_snapshot))")
+_NOW = ("pg_current_snapshot()::text AS snap, pg_current_xact_id_if_assigned() IS NOT NULL AS writing, "
+        "(SELECT count FROM deleted_rows WHERE table_name = :table) AS deleted")
 
 
-def total(conn: Connection, table: Table) -> Mark:
-    """A mark of the whole table: (largest id, rows ever deleted) on SQLite, (rows, largest id) else."""
+def total(conn: Connection, table: Table, *, since: Mark | None = None) -> Mark:
+    """A mark of the whole table, equal to `since` when nothing was added to or deleted from the
+    table since `since` was read (on SQLite any two unchanged reads are equal anyway)."""
     if conn.dialect.name == "sqlite":
         largest = conn.execute(select(func.max(table.c.id))).scalar()
         deleted = conn.execute(select(deleted_rows.c.count).where(deleted_rows.c.table_name == table.name)).scalar()
         return int(largest or 0), int(deleted or 0)
-    row = conn.execute(select(func.count(), func.max(table.c.id))).one()
-    return int(row[0]), int(row[1] or 0)
+    if _is_snapshot(since):
+        assert since is not None
+        row = conn.execute(text(f"SELECT {_NOW}, EXISTS (SELECT 1 FROM {table.name} WHERE {_UNSEEN}) AS added"),
+                           {"table": table.name, "snap": since[0]}).one()
+        if not row.writing and not row.added and int(row.deleted or 0) == since[1]:
+            return since
+    else:
+        row = conn.execute(text(f"SELECT {_NOW}"), {"table": table.name}).one()
+    if row.writing:
+        return _counted(conn, table)
+    return str(row.snap), int(row.deleted or 0)
 
 
 def before(conn: Connection, column: Column[datetime], instant: datetime) -> Mark:
@@ -51,33 +80,89 @@ def grown(conn: Connection, column: Column[datetime], instant: datetime, *, was:
           now: Mark) -> Mark | None:
     """`before(conn, column, instant)` from its value `was` when the table's `total` was `then`, now
     `now`, counting only the rows added since; None when that cannot be known so (rows were
-    deleted, or PostgreSQL, whose ids say nothing about what committed since)."""
-    if not _only_grown(conn, then, now):
-        return None
+    deleted, or a mark was read inside a writing transaction on PostgreSQL)."""
+    found = _grown(conn, column, instant, was=was, then=then, now=now)
+    return None if found is None else found[0]
+
+
+def before_since(conn: Connection, column: Column[datetime], instant: datetime, *,
+                 previous: tuple[Mark, Mark] | None, now: Mark) -> tuple[Mark, Mark]:
+    """`before(conn, column, instant)`, from `previous` (its value and the table's `total` then)
+    when the rows added since say it (`grown`), else counted; with the table's `total` that the
+    answer goes with, to pass back as `previous` next time (on PostgreSQL the answer is read with
+    a snapshot of its own, later than `now`, and a later `grown` must start from that one)."""
+    found = _grown(conn, column, instant, was=previous[0], then=previous[1], now=now) if previous else None
+    if found is not None:
+        return found
+    if conn.dialect.name == "sqlite":
+        return before(conn, column, instant), now
     table = column.table
-    row = conn.execute(select(func.count(), func.max(table.c.id)).where(table.c.id > then[0], column < instant)).one()
-    added, largest = int(row[0]), int(row[1] or 0)
-    return (was[0] + added, max(was[1], largest)) if added else was
-
-
-def before_since(conn: Connection, column: Column[datetime], instant: datetime, *, previous: tuple[Mark, Mark] | None,
-                 now: Mark) -> Mark:
-    """`before(conn, column, instant)`, from `previous` (its value and the table's `total` then) when
-    the rows added since say it (`grown`), else counted."""
-    found = grown(conn, column, instant, was=previous[0], then=previous[1], now=now) if previous else None
-    return found if found is not None else before(conn, column, instant)
+    row = conn.execute(
+        text(f"SELECT count(*) AS n, max(id) AS largest, {_NOW} FROM {table.name} "
+             f"WHERE {_quoted(conn, column)} < :instant"),
+        {"table": table.name, "instant": _bound(conn, column, instant)}).one()
+    counted = (int(row.n), int(row.largest or 0))
+    return counted, (_counted(conn, table) if row.writing else (str(row.snap), int(row.deleted or 0)))
 
 
 def added(conn: Connection, column: Column[str], *, then: Mark, now: Mark) -> set[str] | None:
     """The values of `column` (a client id, say) in the rows added since the table's `total` was
-    `then`, now `now`; None when that cannot be known so (as `grown`)."""
+    `then`, now `now`; None when that cannot be known so (as `grown`). On PostgreSQL the answer
+    may also hold rows added after `now`: reading those clients again is merely early."""
     if not _only_grown(conn, then, now):
         return None
     table = column.table
+    if conn.dialect.name != "sqlite":
+        query = text(f"SELECT {_quoted(conn, column)} FROM {table.name} WHERE {_UNSEEN}")
+        return {str(v) for v in conn.execute(query, {"snap": then[0]}).scalars()}
     # No DISTINCT: SQLite would answer it by scanning an index on the column, not the ids' range.
     return {str(v) for v in conn.execute(select(column).where(table.c.id > then[0])).scalars()}
 
 
+def _grown(conn: Connection, column: Column[datetime], instant: datetime, *, was: Mark, then: Mark,
+           now: Mark) -> tuple[Mark, Mark] | None:
+    if not _only_grown(conn, then, now):
+        return None
+    table = column.table
+    if conn.dialect.name == "sqlite":
+        query = select(func.count(), func.max(table.c.id)).where(table.c.id > then[0], column < instant)
+        row = conn.execute(query).one()
+        new, largest = int(row[0]), int(row[1] or 0)
+        return ((was[0] + new, max(was[1], largest)) if new else was), now
+    # One statement, so the rows counted and the snapshot returned agree; a deletion since `now`
+    # shows in its count, and then only a recount knows.
+    row = conn.execute(
+        text(f"SELECT count(*) AS n, max(id) AS largest, {_NOW} FROM {table.name} "
+             f"WHERE {_UNSEEN} AND {_quoted(conn, column)} < :instant"),
+        {"table": table.name, "snap": then[0], "instant": _bound(conn, column, instant)}).one()
+    if row.writing or int(row.deleted or 0) != then[1]:
+        return None
+    new, largest = int(row.n), int(row.largest or 0)
+    return ((was[0] + new, max(was[1], largest)) if new else was), (str(row.snap), int(row.deleted or 0))
+
+
 def _only_grown(conn: Connection, then: Mark, now: Mark) -> bool:
-    """SQLite, no row deleted between the two marks: every row added since has a larger id."""
-    return conn.dialect.name == "sqlite" and now[1] == then[1] and now[0] >= then[0]
+    """No row deleted between the two marks, and marks that say which rows were added since:
+    SQLite's (every row added since has a larger id), PostgreSQL's snapshots."""
+    if conn.dialect.name == "sqlite":
+        return now[1] == then[1] and now[0] >= then[0]
+    return _is_snapshot(then) and _is_snapshot(now) and now[1] == then[1]
+
+
+def _is_snapshot(mark: Mark | None) -> bool:
+    return mark is not None and isinstance(mark[0], str)
+
+
+def _counted(conn: Connection, table: Table) -> Mark:
+    row = conn.execute(select(func.count(), func.max(table.c.id)).select_from(table)).one()
+    return int(row[0]), int(row[1] or 0)
+
+
+def _quoted(conn: Connection, column: Column[Any]) -> str:
+    return str(conn.dialect.identifier_preparer.quote(column.name))
+
+
+def _bound(conn: Connection, column: Column[datetime], instant: datetime) -> Any:
+    """`instant` as the column's type stores it, for a textual statement."""
+    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return process(instant) if process else instant

@@ -82,6 +82,12 @@ identity_merges = Table(
     Column("undone_by", String(100)),
 )
 
+# Not declared here, PostgreSQL only (migration 0007, `core.marks`): `events.xact` and
+# `consent_ledger.xact`, the transaction that inserted the row (filled by a column default, so
+# no writer names it), each with a BRIN index. SQLite's marks need neither.
+POSTGRESQL_ONLY = frozenset({("events", "xact"), ("consent_ledger", "xact"),
+                             ("events", "ix_events_xact"), ("consent_ledger", "ix_consent_ledger_xact")})
+
 events = Table(
     "events",
     metadata,
@@ -224,9 +230,9 @@ suppressions = Table(
     Column("suppressed_at", UTCDateTime, nullable=False),
 )
 
-# Rows ever deleted from `events` and `consent_ledger`, counted by SQLite triggers (migration
-# 0006): with the largest id, a cheap mark that moves on any change (`core.marks`). PostgreSQL
-# marks count rows instead, and leaves this table empty.
+# Rows ever deleted from `events` and `consent_ledger`, counted by triggers (migrations 0006 on
+# SQLite, 0007 on PostgreSQL): with the largest id (SQLite) or a snapshot (PostgreSQL), a cheap
+# mark that moves on any change (`core.marks`).
 deleted_rows = Table(
     "deleted_rows",
     metadata,

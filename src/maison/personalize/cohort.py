@@ -139,11 +139,11 @@ def _still_pooled(conn: Connection, members: tuple[str, ...], client_id: str, *,
 def _pooled(conn: Connection, members: tuple[str, ...]) -> PooledSpans:
     """When each member is pooled, under the ledger as it is now: cached per member list and
     ledger mark. A new mark (a consent banner anywhere in the shop) reads again the ledgers of the
-    members with entries added since, on SQLite (`core.marks.added`); on PostgreSQL, all of them."""
+    members with entries added since (`core.marks.added`)."""
     key = (_database(conn), members)
-    mark = segment_marks.consent_mark(conn)
     with _lock:
         found = _pools.get(key)
+    mark = segment_marks.consent_mark(conn, since=found.mark if found else None)
     if found is None or found.mark != mark:
         touched = segment_marks.consent_added(conn, then=found.mark, now=mark) if found else None
         found = (PooledSpans.read(conn, members, mark) if found is None or touched is None
@@ -233,7 +233,8 @@ class SharedReads:
         self._models: dict[datetime, segments.SegmentModel | None] = {}
         self._timeline: tuple[Sequence[Product], SalesTimeline] | None = None
         self._orders: list[aggregates.OrderRow] | None = None
-        self._mark: tuple[int, int] | None = None
+        self._mark: marks.Mark | None = None
+        self._mark_read = False
 
     def still_pooled(self, model_version: str, segment: segments.Segment, client_id: str, *,
                      at: datetime) -> tuple[str, ...]:
@@ -271,13 +272,15 @@ class SharedReads:
 
     def next_snapshot(self) -> None:
         """The job ended its read transaction: consent may have changed since (another process)."""
-        self._mark = None
+        self._mark_read = False
 
-    def _consent_mark(self) -> tuple[int, int]:
+    def _consent_mark(self) -> marks.Mark:
         """The ledger's mark (`segments.repository.consent_mark`), read once per read transaction: what
-        the members' cached reads were read under."""
-        if self._mark is None:
-            self._mark = segment_marks.consent_mark(self.conn)
+        the members' cached reads were read under (the same mark while the ledger did not change)."""
+        if not self._mark_read:
+            self._mark = segment_marks.consent_mark(self.conn, since=self._mark)
+            self._mark_read = True
+        assert self._mark is not None
         return self._mark
 
     def timeline(self, products: Sequence[Product]) -> SalesTimeline:

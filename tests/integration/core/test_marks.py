@@ -1,11 +1,13 @@
 """Marks of the events and the ledger (`core.marks`): a cache keyed by one is stale exactly when
-the table changed, including a deletion after which SQLite gives an id again."""
+the table changed, including a deletion after which SQLite gives an id again, and a row that
+PostgreSQL committed after a reader had seen a larger id."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
+import pytest
 from sqlalchemy import Connection, Engine, delete, func, select
 
 from maison.core import marks
@@ -35,18 +37,19 @@ def test_a_mark_moves_on_every_insert_and_deletion_even_when_an_id_is_given_agai
     seen = []
     with engine.connect() as conn:
         seen.append(marks.total(conn, events))
-        assert marks.total(conn, events) == seen[0]  # nothing changed: the same mark
+        assert marks.total(conn, events, since=seen[0]) == seen[0]  # nothing changed: the same mark
     with engine.begin() as conn:
         last = _largest(conn)
         conn.execute(delete(events).where(events.c.id == last))
     with engine.connect() as conn:
-        seen.append(marks.total(conn, events))
+        seen.append(marks.total(conn, events, since=seen[-1]))
     with engine.begin() as conn:
         _add(conn, T0)  # SQLite gives the deleted largest id again
         if engine.dialect.name == "sqlite":
             assert _largest(conn) == last
     with engine.connect() as conn:
-        seen.append(marks.total(conn, events))
+        seen.append(marks.total(conn, events, since=seen[-1]))
+        assert marks.total(conn, events, since=seen[-1]) == seen[-1]
     assert len(set(seen)) == 3, seen
 
 
@@ -62,7 +65,7 @@ def test_rows_before_an_instant_counted_from_those_added_since_are_a_recount(eng
     with engine.connect() as conn:
         now = marks.total(conn, events)
         found = marks.grown(conn, events.c.timestamp, INSTANT, was=was, then=then, now=now)
-        assert found == (was if engine.dialect.name == "sqlite" else None)
+        assert found == was
         assert marks.before(conn, events.c.timestamp, INSTANT) == was
     with engine.begin() as conn:
         _add(conn, T0 - timedelta(days=5), T0 + timedelta(hours=1))  # late rows: two more before it
@@ -71,9 +74,62 @@ def test_rows_before_an_instant_counted_from_those_added_since_are_a_recount(eng
         recount = marks.before(conn, events.c.timestamp, INSTANT)
         found = marks.grown(conn, events.c.timestamp, INSTANT, was=was, then=then, now=now)
         assert recount[0] == 3
-        assert found == (recount if engine.dialect.name == "sqlite" else None)
+        assert found == recount
     with engine.begin() as conn:
         conn.execute(delete(events).where(events.c.timestamp < T0))
     with engine.connect() as conn:  # after a deletion only a recount knows
         assert marks.grown(conn, events.c.timestamp, INSTANT, was=recount, then=now,
                            now=marks.total(conn, events)) is None
+
+
+@pytest.mark.parametrize("engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_a_row_committed_after_the_mark_under_a_smaller_id_is_not_missed(engine: Engine) -> None:
+    """PostgreSQL gives ids outside transactions: `late` takes its id first and commits last, after
+    a reader saw `early`'s larger id. The mark must still move, and what was added since must name
+    the late row's client and count it (SQLite cannot interleave two writers)."""
+    with engine.begin() as conn:
+        conn.execute(clients.insert(), [{"id": c, "created_at": T0} for c in ("cl_a", "cl_b")])
+        _add(conn, T0)
+    with engine.connect() as conn:
+        then, was = marks.total(conn, events), marks.before(conn, events.c.timestamp, INSTANT)
+    with engine.connect() as late, engine.connect() as early:
+        late.begin()
+        _add(late, T0)
+        early.begin()
+        early.execute(events.insert(), {
+            "source": "web", "message_id": "early", "client_id": "cl_b", "type": "track", "event": "Product Viewed",
+            "timestamp": T0, "received_at": T0, "data_category": "browsing_behaviour", "raw": {}})
+        early.commit()
+        with engine.connect() as reader:
+            seen = marks.total(reader, events, since=then)
+            assert seen != then
+            assert marks.added(reader, events.c.client_id, then=then, now=seen) == {"cl_b"}
+        late.commit()
+    with engine.connect() as reader:
+        now = marks.total(reader, events, since=seen)
+        assert now != seen  # the late row, under an id smaller than one the reader had seen
+        assert marks.added(reader, events.c.client_id, then=seen, now=now) == {"cl_a"}
+        grown = marks.grown(reader, events.c.timestamp, INSTANT, was=was, then=then, now=now)
+        assert grown == (was[0] + 2, _largest(reader))
+        assert marks.before(reader, events.c.timestamp, INSTANT)[0] == was[0] + 2
+
+
+@pytest.mark.parametrize("engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_inside_a_writing_transaction_a_mark_counts_and_says_nothing_about_rows_added(engine: Engine) -> None:
+    """Its own rows are visible to its snapshot and would vanish with a rollback, unseen by any
+    later snapshot: a cache built there must not look valid to the next reader."""
+    with engine.begin() as conn:
+        conn.execute(clients.insert(), {"id": "cl_a", "created_at": T0})
+        _add(conn, T0)
+    with engine.connect() as conn:
+        then = marks.total(conn, events)
+    with engine.connect() as conn:
+        conn.begin()
+        _add(conn, T0)
+        inside = marks.total(conn, events, since=then)
+        assert inside == (2, _largest(conn))
+        assert marks.added(conn, events.c.client_id, then=then, now=inside) is None
+        conn.rollback()
+    with engine.connect() as conn:
+        assert marks.total(conn, events, since=then) == then
+        assert marks.total(conn, events, since=inside) != inside

@@ -12,9 +12,10 @@ from maison.core import marks
 from maison.core.schema import clients, consent_ledger, products, segment_models
 
 
-def consent_mark(conn: Connection) -> marks.Mark:
-    """A mark of the whole consent ledger that moves on any insert or delete (`core.marks.total`)."""
-    return marks.total(conn, consent_ledger)
+def consent_mark(conn: Connection, *, since: marks.Mark | None = None) -> marks.Mark:
+    """A mark of the whole consent ledger that moves on any insert or delete (`core.marks.total`):
+    `since` itself when nothing changed since it was read."""
+    return marks.total(conn, consent_ledger, since=since)
 
 
 def consent_added(conn: Connection, *, then: marks.Mark, now: marks.Mark) -> set[str] | None:
@@ -24,9 +25,9 @@ def consent_added(conn: Connection, *, then: marks.Mark, now: marks.Mark) -> set
 
 
 def consent_before(conn: Connection, *, before: datetime, previous: tuple[marks.Mark, marks.Mark] | None,
-                   now: marks.Mark) -> marks.Mark:
-    """Ledger entries effective before an instant: how many, and the largest id (as
-    `aggregates.stored_before`)."""
+                   now: marks.Mark) -> tuple[marks.Mark, marks.Mark]:
+    """Ledger entries effective before an instant: how many, and the largest id, with the ledger's
+    mark that goes with them (as `aggregates.stored_before`)."""
     return marks.before_since(conn, consent_ledger.c.effective_at, before, previous=previous, now=now)
 
 

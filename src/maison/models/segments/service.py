@@ -116,21 +116,23 @@ def fit_instant(at: datetime) -> datetime:
 def data_mark(conn: Connection, *, as_of: datetime) -> tuple[Any, ...]:
     """A high-water mark of the data before `as_of`: events and ledger entries before it (count and
     largest id) and the catalogue. Those bounded counts scan the tables, so they are redone only
-    when a whole-table mark moved (`core.marks.total`: two index look-ups on SQLite), and on SQLite
-    from the rows added since alone when none was deleted: a store being written to (a server
-    under traffic) does not scan its events for every personalised page."""
+    when a whole-table mark moved (`core.marks.total`: two index look-ups on SQLite, a look at the
+    newest rows on PostgreSQL), and from the rows added since alone when none was deleted: a store
+    being written to (a server under traffic) does not scan its events for every personalised page."""
     db = _database(conn)
-    quick = (aggregates.stored_total(conn), repo.consent_mark(conn), repo.catalogue_mark(conn))
     with _lock:
         seen = _marks.get((db, as_of))
+    quick = (aggregates.stored_total(conn, since=seen[0][0] if seen else None),
+             repo.consent_mark(conn, since=seen[0][1] if seen else None), repo.catalogue_mark(conn))
     if seen is not None and seen[0] == quick:
         return seen[1]
     # (each bounded mark, its table's mark) when last read: the rows added since may say the rest
     was_events, was_ledger = ((seen[1][i], seen[0][i]) for i in (0, 1)) if seen is not None else (None, None)
-    full = (aggregates.stored_before(conn, before=as_of, previous=was_events, now=quick[0]),
-            repo.consent_before(conn, before=as_of, previous=was_ledger, now=quick[1]), quick[2])
+    events_before, events_total = aggregates.stored_before(conn, before=as_of, previous=was_events, now=quick[0])
+    ledger_before, ledger_total = repo.consent_before(conn, before=as_of, previous=was_ledger, now=quick[1])
+    full = (events_before, ledger_before, quick[2])
     with _lock:
-        _marks[(db, as_of)] = (quick, full)
+        _marks[(db, as_of)] = ((events_total, ledger_total, quick[2]), full)
         while len(_marks) > 4 * _CACHE_SIZE:
             _marks.popitem(last=False)
     return full
