@@ -15,8 +15,8 @@ cheap (ADR 8):
   transaction holding id 100 may commit after a reader saw 101), so a largest id can miss a row.
   There each row carries the id of the transaction that inserted it (`xact`, migration 0007),
   and a mark is the statement's snapshot with the count of deletions: the rows added since are
-  exactly those whose transaction the snapshot does not see, found through a BRIN index in the
-  table's last pages. A snapshot names every transaction of the server, so two reads of an
+  exactly those whose transaction the snapshot does not see, found through an index on `xact`
+  among the newest rows. A snapshot names every transaction of the server, so two reads of an
   unchanged table give different snapshots: `total(..., since=mark)` answers `mark` itself when
   nothing was added or deleted since, which is what keeps a cache keyed by it.
 
@@ -43,8 +43,8 @@ Mark = tuple[Any, int]
 largest id) read inside a writing transaction. Compare marks only with `==`."""
 
 # The rows a snapshot does not see; `xact` is NULL for rows stored before migration 0007 (old).
-_UNSEEN = ("xact >= pg_snapshot_xmin(CAST(:snap AS pg_snapshot))::text::bigint "
-           "AND NOT pg_visible_in_snapshot(xact::text::xid8, CAST(:snap AS pg_snapshot))")
+_UNSEEN = ("xact >= pg_snapshot_xmin(CAST(:snap AS pg_snapshot)) "
+           "AND NOT pg_visible_in_snapshot(xact, CAST(:snap AS pg_snapshot))")
 _NOW = ("pg_current_snapshot()::text AS snap, pg_current_xact_id_if_assigned() IS NOT NULL AS writing, "
         "(SELECT count FROM deleted_rows WHERE table_name = :table) AS deleted")
 

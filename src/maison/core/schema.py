@@ -84,7 +84,7 @@ identity_merges = Table(
 
 # Not declared here, PostgreSQL only (migration 0007, `core.marks`): `events.xact` and
 # `consent_ledger.xact`, the transaction that inserted the row (filled by a column default, so
-# no writer names it), each with a BRIN index. SQLite's marks need neither.
+# no writer names it), each with an index. SQLite's marks need neither.
 POSTGRESQL_ONLY = frozenset({("events", "xact"), ("consent_ledger", "xact"),
                              ("events", "ix_events_xact"), ("consent_ledger", "ix_consent_ledger_xact")})
 
