@@ -56,8 +56,7 @@ def total(conn: Connection, table: Table, *, since: Mark | None = None) -> Mark:
         largest = conn.execute(select(func.max(table.c.id))).scalar()
         deleted = conn.execute(select(deleted_rows.c.count).where(deleted_rows.c.table_name == table.name)).scalar()
         return int(largest or 0), int(deleted or 0)
-    if _is_snapshot(since):
-        assert since is not None
+    if since is not None and _is_snapshot(since):
         row = conn.execute(text(f"SELECT {_NOW}, EXISTS (SELECT 1 FROM {table.name} WHERE {_UNSEEN}) AS added"),
                            {"table": table.name, "snap": since[0]}).one()
         if not row.writing and not row.added and int(row.deleted or 0) == since[1]:

@@ -62,9 +62,10 @@ def get_product_page(
     with reading(request.app.state.maison.engine) as conn:
         client_id = find_client(conn, identifier)
         authorize_client(caller, client_id, conn=conn)
-        page = service.product_page(conn, client_id, product_id, at=instant)
+        page, used = service.page_and_cohort(conn, client_id, product_id, at=instant)
     with request.app.state.maison.engine.begin() as write:
-        service.remember_cohort(write, client_id, at=instant)
+        if used is not None:
+            service.remember_cohort(write, used)
         if caller.is_person:
             audit_read(write, caller, client_id, "product_page", at=utcnow())
     return JSONResponse(page)

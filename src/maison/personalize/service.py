@@ -287,22 +287,32 @@ def digest_for_week(conn: Connection, client_id: str, week: str) -> WeekDigest:
 def product_page(
     conn: Connection, client_id: str, product_id: str, *, at: datetime, record: bool = False
 ) -> dict[str, Any]:
-    """The personalised parts of a product page as of `at`.
+    """The personalised parts of a product page as of `at` (`page_and_cohort`). `record=True`
+    writes the cohort to `client_derived` (the caller owns a write transaction)."""
+    page, found = page_and_cohort(conn, client_id, product_id, at=at)
+    if record and found is not None:
+        remember_cohort(conn, found)
+    return page
+
+
+def page_and_cohort(
+    conn: Connection, client_id: str, product_id: str, *, at: datetime
+) -> tuple[dict[str, Any], cohorts.Cohort | None]:
+    """The personalised parts of a product page as of `at`, and the cohort they rest on.
 
     For everyone: the overall rating (every `Product Reviewed` before `at`, an aggregate), the
     sizes in stock online and coordinating items (the stylist's pairings, then products often
     bought in the same order; in stock, not restricted). Shop-wide facts only, so before L2 the
     page is the same for every client (E7). From L2, when `similar_customer_signals` may be used,
     `cohort_rating` and `sizing_guidance` come from the client's cohort (`personalize.cohort`),
-    each only above 20 members and listing the purposes the cohort rests on. `record=True` writes
-    the cohort to `client_derived` (the caller owns a write transaction).
+    each only above 20 members and listing the purposes the cohort rests on. The cohort is
+    returned so that a caller records the very one the page used (the route does, after its read
+    connection closed), not one placed again later.
     """
     product = catalog.get_product(conn, product_id)
     rating = aggregates.ratings(conn, before=at, product_ids=[product_id]).get(product_id)
     found = cohorts.cohort_of(conn, client_id, at=at)
     parts = cohorts.product_signals(conn, found, product, at=at) if found else {}
-    if record and found is not None:
-        cohorts.remember(conn, found)
     return {
         "product_id": product_id,
         "at": at.isoformat(),
@@ -311,14 +321,12 @@ def product_page(
         "sizing_guidance": parts.get("sizing_guidance"),
         "coordinating_items": coordinating_items(conn, product, at=at),
         "available_sizes": list(product.online_sizes_in_stock()),
-    }
+    }, found
 
 
-def remember_cohort(conn: Connection, client_id: str, *, at: datetime) -> None:
-    """Record the client's cohort at `at` in `client_derived` (no row when there is none or it is unchanged)."""
-    found = cohorts.cohort_of(conn, client_id, at=at)
-    if found is not None:
-        cohorts.remember(conn, found)
+def remember_cohort(conn: Connection, used: cohorts.Cohort) -> None:
+    """Record a cohort a page used in `client_derived` (no row when it is unchanged)."""
+    cohorts.remember(conn, used)
 
 
 COORDINATING = 4

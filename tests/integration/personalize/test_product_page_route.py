@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from helpers import consent_message
 from maison.access.auth import issue_token
@@ -76,3 +76,33 @@ def test_the_page_is_for_its_client_only_and_refuses_bad_input(
     bad = api.get("/v1/products/KN-1/for/ada", params={"at": "yesterday"}, headers=own)
     assert bad.status_code == 400
     assert api.get("/v1/products/NOPE/for/ada", headers=own).status_code == 404
+
+
+def test_the_cohort_recorded_is_the_one_the_page_used_placed_once(
+    api: TestClient, engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The route reads the page on one connection and records the cohort on another: it records
+    the very cohort the page was composed with, without placing the client a second time (a
+    placement between the two could differ, and costs a read of the client's events)."""
+    from maison.core.schema import client_derived
+    from maison.personalize import cohort as cohorts
+
+    with engine.connect() as conn:
+        ada, bo = find_client(conn, "ada"), find_client(conn, "bo")
+    placed: list[datetime] = []
+
+    def placing(conn: Any, client_id: str, *, at: datetime, **_: Any) -> cohorts.Cohort:
+        placed.append(at)
+        return cohorts.Cohort(client_id, 3, (bo,), "segments-kmeans/test", "reads sourcing pages",
+                              ("similar_customer_signals", "browsing_behaviour"), at)
+
+    monkeypatch.setattr(cohorts, "cohort_of", placing)
+    own = {"Authorization": f"Bearer {issue_token(settings.token_secret(), ada)}"}
+    got = api.get("/v1/products/KN-1/for/ada", params={"at": "2026-02-02T00:00:00+00:00"}, headers=own)
+    assert got.status_code == 200, got.text
+    assert got.json()["cohort_rating"] is None  # one member: far below the 20 a rating needs
+    assert placed == [datetime(2026, 2, 2, tzinfo=UTC)]
+    with engine.connect() as conn:
+        kept = conn.execute(select(client_derived.c.payload, client_derived.c.model_version).where(
+            client_derived.c.client_id == ada, client_derived.c.kind == "cohort")).all()
+    assert [(payload["segment"], version) for payload, version in kept] == [(3, "segments-kmeans/test")]
