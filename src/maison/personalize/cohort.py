@@ -40,7 +40,7 @@ from maison.analytics.sweeps import Codes
 from maison.catalog.entities import Product
 from maison.consent import gateway
 from maison.consent import service as consent
-from maison.consent.entities import Use
+from maison.consent.entities import ConsentState, Use
 from maison.consent.readers import declare
 from maison.consent.rules import may
 from maison.core import marks
@@ -112,13 +112,16 @@ def cohort_of(conn: Connection, client_id: str, *, at: datetime, shared: SharedR
     """The client's cohort as of `at`, or None when consent, data or numbers do not allow one.
 
     `reads`: the client's consent and events when the caller has read them already (a job's chunk)."""
-    state = reads.state(client_id, at) if reads is not None else consent.state(conn, client_id, at)
+    read: segments.ClientEvents
+    if reads is not None:
+        state, read = reads.state(client_id, at), (lambda reader: reads.events(reader, client_id, at=at))
+    else:
+        state, read = _own_reads(conn, client_id, at)
     if not may(state, SIGNALS, Use.PERSONALIZE):
         return None
     model = shared.model_as_of(at) if shared is not None else segments.model_as_of(conn, at=at)
     if model is None:
         return None
-    read = (lambda reader: reads.events(reader, client_id, at=at)) if reads is not None else None
     placed = segments.place(conn, model, client_id, at=at, read=read)
     if placed is None:
         return None
@@ -129,6 +132,15 @@ def cohort_of(conn: Connection, client_id: str, *, at: datetime, shared: SharedR
         return None
     return Cohort(client_id, placed.segment.segment_id, members, model.model_version, placed.segment.description,
                   (SIGNALS, *placed.data_categories), at)
+
+
+def _own_reads(conn: Connection, client_id: str, at: datetime) -> tuple[ConsentState, segments.ClientEvents]:
+    """The client's consent state at `at`, and their events for each reader as the gateway lets
+    them be used, from one read of their ledger (a page read it three times: for the state, then
+    for each of the placement's two readers). The policy still decides every category."""
+    book = consent.book(conn, [client_id])
+    return book.state(client_id, at), lambda reader: gateway.read(conn, reader, [client_id], at=at,
+                                                                   book=book).get(client_id, [])
 
 
 def _still_pooled(conn: Connection, members: tuple[str, ...], client_id: str, *, at: datetime) -> tuple[str, ...]:
