@@ -32,7 +32,7 @@ again only those of them with entries added since (`added`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import Column, Connection, Table, func, select, text
 
@@ -56,7 +56,7 @@ def total(conn: Connection, table: Table, *, since: Mark | None = None) -> Mark:
         largest = conn.execute(select(func.max(table.c.id))).scalar()
         deleted = conn.execute(select(deleted_rows.c.count).where(deleted_rows.c.table_name == table.name)).scalar()
         return int(largest or 0), int(deleted or 0)
-    if since is not None and _is_snapshot(since):
+    if _is_snapshot(since):
         row = conn.execute(text(f"SELECT {_NOW}, EXISTS (SELECT 1 FROM {table.name} WHERE {_UNSEEN}) AS added"),
                            {"table": table.name, "snap": since[0]}).one()
         if not row.writing and not row.added and int(row.deleted or 0) == since[1]:
@@ -126,8 +126,7 @@ def _grown(conn: Connection, column: Column[datetime], instant: datetime, *, was
     if conn.dialect.name == "sqlite":
         query = select(func.count(), func.max(table.c.id)).where(table.c.id > then[0], column < instant)
         row = conn.execute(query).one()
-        new, largest = int(row[0]), int(row[1] or 0)
-        return ((was[0] + new, max(was[1], largest)) if new else was), now
+        return _plus(was, row[0], row[1]), now
     # One statement, so the rows counted and the snapshot returned agree; a deletion since `now`
     # shows in its count, and then only a recount knows.
     row = conn.execute(
@@ -136,8 +135,12 @@ def _grown(conn: Connection, column: Column[datetime], instant: datetime, *, was
         {"table": table.name, "snap": then[0], "instant": _bound(conn, column, instant)}).one()
     if row.writing or int(row.deleted or 0) != then[1]:
         return None
-    new, largest = int(row.n), int(row.largest or 0)
-    return ((was[0] + new, max(was[1], largest)) if new else was), (str(row.snap), int(row.deleted or 0))
+    return _plus(was, row.n, row.largest), (str(row.snap), int(row.deleted or 0))
+
+
+def _plus(was: Mark, new: int, largest: int | None) -> Mark:
+    """A bounded mark (rows, largest id) with `new` rows added, the largest of them `largest`."""
+    return (was[0] + int(new), max(was[1], int(largest or 0))) if new else was
 
 
 def _only_grown(conn: Connection, then: Mark, now: Mark) -> bool:
@@ -148,7 +151,7 @@ def _only_grown(conn: Connection, then: Mark, now: Mark) -> bool:
     return _is_snapshot(then) and _is_snapshot(now) and now[1] == then[1]
 
 
-def _is_snapshot(mark: Mark | None) -> bool:
+def _is_snapshot(mark: Mark | None) -> TypeGuard[Mark]:
     return mark is not None and isinstance(mark[0], str)
 
 

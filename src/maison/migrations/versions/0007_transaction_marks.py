@@ -14,8 +14,8 @@ stored before stay NULL ("old") and the table is not rewritten (a volatile defau
 A B-tree, not the BRIN index ADR 8 proposed: PostgreSQL 15 has no BRIN operator class for
 `xid8`, and on a bigint copy a BRIN index answers quickly only for block ranges autovacuum has
 summarised. Right after 3.3 million events were loaded the mark took 8.2 s instead of 0.6 ms.
-The B-tree answers in 0.07 ms always, for about half a microsecond more per stored row than the
-BRIN index (COPY of 300,000 event rows, ADR 8).
+The B-tree answers in 0.07 ms always, for at most half a microsecond more per stored row than
+the BRIN index (COPY of 300,000 event rows, ADR 8).
 """
 from __future__ import annotations
 

@@ -1,0 +1,56 @@
+"""`segments.data_mark`: the key of a segment model, which must move exactly when the data before
+the model's instant changed, and must not be recounted while nothing did (a count of the events
+before the instant took 478 ms at 3.3 million events on PostgreSQL, once per page)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import count
+
+import pytest
+from sqlalchemy import Connection, Engine, delete
+
+from maison.core import marks
+from maison.core.schema import clients, events
+from maison.models.segments import service as segments
+
+AS_OF = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday: the model's instant
+_ids = count()
+
+
+def _add(conn: Connection, *stamps: datetime) -> None:
+    conn.execute(events.insert(), [
+        {"source": "web", "message_id": f"dm{next(_ids)}", "client_id": "cl_a", "type": "track",
+         "event": "Product Viewed", "timestamp": t, "received_at": t, "data_category": "browsing_behaviour",
+         "raw": {"event": "Product Viewed"}} for t in stamps])
+
+
+def test_the_mark_is_read_from_what_changed_and_moves_only_for_data_before_the_instant(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    segments.clear_cache()
+    with engine.begin() as conn:
+        conn.execute(clients.insert(), {"id": "cl_a", "created_at": AS_OF})
+        _add(conn, AS_OF - timedelta(days=3), AS_OF + timedelta(days=1))
+    bounded = []
+    real = marks.before_since
+    monkeypatch.setattr(marks, "before_since", lambda *a, **kw: bounded.append(a[1].table.name) or real(*a, **kw))
+
+    def mark() -> tuple[object, ...]:
+        with engine.connect() as conn:
+            return segments.data_mark(conn, as_of=AS_OF)
+
+    first = mark()
+    assert sorted(bounded) == ["consent_ledger", "events"]
+    bounded.clear()
+    assert mark() == first and bounded == []  # nothing changed: no bounded count at all
+    with engine.begin() as conn:
+        _add(conn, AS_OF + timedelta(days=2))  # after the instant: the model's data is the same
+    assert mark() == first and "events" in bounded
+    with engine.begin() as conn:
+        _add(conn, AS_OF - timedelta(days=1))  # a late event before the instant
+    late = mark()
+    assert late != first and late[0][0] == first[0][0] + 1
+    with engine.begin() as conn:
+        conn.execute(delete(events).where(events.c.timestamp < AS_OF - timedelta(days=2)))
+    assert mark()[0][0] == late[0][0] - 1  # an erasure: recounted
+    segments.clear_cache()
