@@ -90,6 +90,20 @@ def test_email_opens_are_read_in_the_events_own_local_time() -> None:
     assert value(x, "open_time", "morning") == 0.0
 
 
+def test_email_opens_per_week_are_a_rate_over_the_weeks_seen() -> None:
+    """How often a client opens, beside when: a weekly opener and one who opens one email in four,
+    both known for eight weeks, differ; a newcomer's one open yesterday is not seven a week."""
+    known = view("T-1", AT - timedelta(weeks=8))
+    weekly = F.client_vector([known, *(opened(AT - timedelta(weeks=w)) for w in range(1, 9))], VOCAB, at=AT)
+    monthly = F.client_vector([known, *(opened(AT - timedelta(weeks=w)) for w in (1, 5))], VOCAB, at=AT)
+    assert value(weekly, "open_rate", "log opens per week") > value(monthly, "open_rate", "log opens per week") + 0.3
+    assert sum(value(weekly, "open_time", p) for p in F.PARTS_OF_DAY) == pytest.approx(1.0)  # still shares
+    newcomer = F.client_vector([opened(AT - timedelta(days=1))], VOCAB, at=AT)
+    assert value(newcomer, "open_rate", "log opens per week") <= np.log1p(1.0)  # at least one week observed
+    never = F.client_vector([known], VOCAB, at=AT)
+    assert value(never, "open_rate", "log opens per week") == 0.0
+
+
 def planted(seed: int = 3) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """120 tea clients of three tastes: organic tea + farm stories in the morning, handmade teaware
     in the evening with long visits, gift books in the afternoon."""
@@ -107,7 +121,8 @@ def planted(seed: int = 3) -> tuple[np.ndarray, np.ndarray, list[str]]:
             rows.append(view(pid, AT - timedelta(days=rng.uniform(1, 60)), dwell=dwell))
         if reads[t]:
             rows += [page(str(reads[t]), AT - timedelta(days=rng.uniform(1, 60))) for _ in range(rng.randint(1, 4))]
-        rows += [opened((AT - timedelta(days=rng.randint(1, 50))).replace(hour=hours[t])) for _ in range(3)]
+        opens = rng.randint(2, 9)  # members open more or less often: the open rate varies as in a clientele
+        rows += [opened((AT - timedelta(days=rng.randint(1, 50))).replace(hour=hours[t])) for _ in range(opens)]
         vectors.append(F.client_vector(rows, VOCAB, at=AT))
         truth.append(["organic", "teaware", "books"][t])
     return np.vstack(vectors), np.ones((120, len(VOCAB.features)), dtype=bool), truth
@@ -159,6 +174,8 @@ def test_describe_groups_views_into_one_phrase() -> None:
     text = describe(np.array([1.2, 0.9, 0.8, 0.7, 1.0, -1.0]), features)
     assert text == "reads sourcing pages, views knitwear, sustainable and artisan pieces, evening email opens"
     assert describe(np.zeros(len(features)), features) == "browses much like the clientele as a whole"
+    habits = (F.Feature(F.EMAIL, "open_rate", "log opens per week"), F.Feature(F.BROWSING, "dwell", "mean log seconds"))
+    assert describe(np.array([1.5, 0.8]), habits) == "opens emails often and long product visits"
 
 
 def test_the_estimator_refuses_bad_input_and_use_before_fit() -> None:
@@ -241,12 +258,30 @@ def test_a_client_with_evidence_in_one_block_only_is_placed_by_that_block() -> N
 
 def test_a_block_resting_on_one_event_yields_to_one_with_many() -> None:
     model, labels, truth = organic_model()
-    # Six morning opens (organic tea drinkers) and one long look at a teapot: the single view says
-    # "100 % teaware, long visits", which alone would outweigh the opens; weighed by evidence it does not.
-    rows = [*(opened((AT - timedelta(days=d)).replace(hour=8)) for d in range(1, 7)),
+    # Ten morning opens (organic tea drinkers) and one long look at a teapot: the single view says
+    # "100 % teaware, long visits", which alone would outweigh the opens; weighed by evidence it does
+    # not. (Six opens did it while the email block was four parts of day; its fifth column, the
+    # open rate, takes a fifth of the block's weight from them, and six is now a near tie.)
+    rows = [*(opened((AT - timedelta(days=d)).replace(hour=8)) for d in range(1, 11)),
             view("W-2", AT - timedelta(days=1), dwell=150)]
     assert placed(model, rows, weighted=False) == labels[truth.index("teaware")]
     assert placed(model, rows) == labels[truth.index("organic")]
+
+
+def test_a_value_beyond_every_fitted_clients_does_not_decide_alone() -> None:
+    """Two groups apart in their first column, a hair apart in the second: a client sitting in the
+    first group by the first column, but a thousand times beyond anyone in the second, stays there.
+    Unclipped, the outlier's squared distance would turn the hair into the whole decision."""
+    rng = np.random.default_rng(5)
+    group = np.repeat([0, 1], 60)
+    x = np.column_stack([group + rng.normal(0, 0.1, 120), 0.2 * group + rng.normal(0, 1.0, 120)])
+    model = Segmenter(k_range=(2, 2), min_size=10).fit(x, np.ones_like(x, dtype=bool), ["b", "b"])
+    first = int(model.labels_[0])
+    client = np.array([[0.0, 1000.0]])
+    assert model.predict(client, np.ones_like(client, dtype=bool))[0] == first
+    assert model.high_[1] == pytest.approx((x[:, 1].max() - model.mean_[1]) / model.scale_[1])
+    model.low_, model.high_ = np.full(2, -np.inf), np.full(2, np.inf)  # as before the clip
+    assert model.predict(client, np.ones_like(client, dtype=bool))[0] != first
 
 
 def test_a_client_with_no_evidence_gets_no_segment() -> None:

@@ -65,8 +65,10 @@ def _phrase(group: str, features: list[Feature]) -> str:
         return f"buys {_join([f.value.lower() for f in features])}"
     if group == "opens":
         return f"{_join([f.value for f in features])} email opens"
-    words = ["long product visits" if f.kind == "dwell" else "saves pieces to a wishlist" for f in features]
-    return _join(words)
+    return _join([_HABITS[f.kind] for f in features])
+
+
+_HABITS = {"dwell": "long product visits", "saves": "saves pieces to a wishlist", "open_rate": "opens emails often"}
 
 
 def _view_word(feature: Feature) -> str:

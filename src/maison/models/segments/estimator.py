@@ -26,6 +26,11 @@ to d * n / (n + m) with m = v / s2). A block without events weighs 0: the usual 
 for an incomplete vector. A block with many events weighs close to 1, so a client with plenty of
 data is placed as before; the fitted segments do not change, only how a new vector is placed.
 
+A client's value beyond every fitted client's (six opens in six days where members open three
+times in fifty) is clipped, column by column, to the fitted range before the distance: the
+squared distance of an outlier magnifies whatever small difference the centres have in that
+one column, so the column would decide alone, on noise. The segments see no clipping.
+
 Declared interests (`add_block`). What a cold-start client has for sure is what they told us
 they like. A block the segments were not fitted on gets, per segment, its members' mean as
 centre (standardised and width-scaled like the fitted blocks), so it pulls a client towards the
@@ -67,10 +72,12 @@ DECLARED_EVENTS = 1.0
 class Segmenter:
     """k-means with k in `k_range` picked by the silhouette on a seeded sample.
 
-    Learned state: `mean_`, `scale_`, `weights_` (per column), `centers_` (weighted z space),
+    Learned state: `mean_`, `scale_`, `weights_`, `low_`, `high_` (per column; the last two the
+    range of the fitted clients' z-scores, to which `predict` clips a client's), `centers_` (weighted z space),
     `profiles_` (mean z-score of each feature per segment, unweighted, for descriptions),
     `labels_`, `sizes_`, `k_`, `silhouette_`; after `add_block`, `added_` (the blocks appended,
-    whose columns follow the fitted ones in `mean_`, `scale_`, `weights_` and `centers_` only).
+    whose columns follow the fitted ones in `mean_`, `scale_`, `weights_`, `low_`, `high_` and
+    `centers_` only).
     """
 
     def __init__(self, *, k_range: tuple[int, int] = (4, 10), min_size: int = 20, n_init: int = 3,
@@ -96,6 +103,7 @@ class Segmenter:
         widths = {b: sum(1 for c in blocks if c == b) for b in set(blocks)}
         self.weights_ = np.array([1.0 / np.sqrt(widths[b]) for b in blocks])
         z = self._z(x, available)
+        self.low_, self.high_ = _range(z, available)
         zw = z * self.weights_
         rng = np.random.default_rng(self.random_state)
         rows = rng.choice(len(zw), size=min(self.sample, len(zw)), replace=False)
@@ -133,13 +141,16 @@ class Segmenter:
         if x.ndim != 2 or x.shape != available.shape or x.shape[0] != len(self.labels_):
             raise ModelInputError("x and available must have one row per fitted client, in the fit's order")
         mean, scale = _moments(x, available)
-        z = np.where(available, (x - mean) / scale, 0.0) * (1.0 / np.sqrt(x.shape[1]))
+        unscaled = np.where(available, (x - mean) / scale, 0.0)
+        low, high = _range(unscaled, available)
+        z = unscaled * (1.0 / np.sqrt(x.shape[1]))
         centres = np.zeros((self.k_, x.shape[1]))
         for s in range(self.k_):
             mine, seen = z[self.labels_ == s], available[self.labels_ == s]
             centres[s] = mine.sum(axis=0) / np.maximum(seen.sum(axis=0), 1)
         self.mean_ = np.concatenate([self.mean_, mean])
         self.scale_ = np.concatenate([self.scale_, scale])
+        self.low_, self.high_ = np.concatenate([self.low_, low]), np.concatenate([self.high_, high])
         self.weights_ = np.concatenate([self.weights_, np.full(x.shape[1], 1.0 / np.sqrt(x.shape[1]))])
         self.centers_ = np.hstack([self.centers_, centres])
         self.added_ = (*self.added_, block)
@@ -154,7 +165,10 @@ class Segmenter:
         weight = available * (1.0 if reliability is None else np.atleast_2d(np.asarray(reliability, dtype=float)))
         if weight.shape != x.shape or x.shape[1] != self.centers_.shape[1] or np.any(weight < 0):
             raise ModelInputError("x, available and reliability must have one non-negative value per feature")
-        zw = self._z(x, available) * self.weights_
+        # A value beyond every fitted client's says no more than the most extreme of them: unclipped,
+        # its squared distance magnifies small differences between centres in that one column
+        # (six opens in six days against members' three in fifty would outvote when they opened).
+        zw = np.clip(self._z(x, available), self.low_, self.high_) * self.weights_
         out = np.full(len(zw), -1)
         for i, (row, w) in enumerate(zip(zw, weight, strict=True)):
             if (w > 0).any():
@@ -174,6 +188,14 @@ def _moments(x: np.ndarray, available: np.ndarray) -> tuple[np.ndarray, np.ndarr
     var = np.where(available, (x - mean) ** 2, 0.0).sum(axis=0) / safe
     scale = np.sqrt(var)
     return mean, np.where(scale > 1e-9, scale, 1.0)
+
+
+def _range(z: np.ndarray, available: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column, the lowest and highest z-score among the clients whose value is available (0 without any)."""
+    seen = available.any(axis=0)
+    low = np.where(available, z, np.inf).min(axis=0)
+    high = np.where(available, z, -np.inf).max(axis=0)
+    return np.where(seen, low, 0.0), np.where(seen, high, 0.0)
 
 
 def reliability(evidence: Mapping[str, float], blocks: Sequence[str], *,

@@ -107,6 +107,7 @@ def vocabulary(products: Iterable[CatalogueProduct], content_types: Iterable[str
         *(Feature(CONTENT, "content_type", k) for k in kinds),
         Feature(CONTENT, "content_time", "log seconds"),
         *(Feature(EMAIL, "open_time", p) for p in PARTS_OF_DAY),
+        Feature(EMAIL, "open_rate", "log opens per week"),
         *(Feature(PURCHASES, "bought", c) for c in categories),
     )
     return Vocabulary(
@@ -155,10 +156,12 @@ def _tally(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: datetime
     x = np.zeros(len(vocab.features))
     col = vocab.columns_by_key()
     views = saves = pages = content_seconds = dwell = opens = units = 0.0
+    first: datetime | None = None
     for row in rows:
         stamp = _instant(row)
         if stamp is None or stamp >= at:
             continue
+        first = stamp if first is None or stamp < first else first
         w = 0.5 ** ((at - stamp).total_seconds() / 86400.0 / half_life_days)
         props, name, cat = _props(row), _name(row), row.get("data_category")
         if cat == BROWSING and name == "Product Viewed":
@@ -193,7 +196,9 @@ def _tally(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: datetime
     kinds = [col["content_type", k] for k in vocab.content_types]
     _normalise(x, kinds, float(x[kinds].sum()) if kinds else 0.0)
     x[col["content_time", "log seconds"]] = math.log1p(content_seconds)
-    _normalise(x, vocab.columns(EMAIL), opens)
+    _normalise(x, [col["open_time", p] for p in PARTS_OF_DAY], opens)
+    if opens and first is not None:
+        x[col["open_rate", "log opens per week"]] = math.log1p(opens / _weeks_seen(first, at, half_life_days))
     _normalise(x, vocab.columns(PURCHASES), units)
     return x, {BROWSING: views, CONTENT: pages, EMAIL: opens, PURCHASES: units}
 
@@ -217,6 +222,15 @@ def declared_vector(rows: Iterable[Mapping[str, Any]], categories: Sequence[str]
 def has_signal(rows: Iterable[Mapping[str, Any]], *, at: datetime, block: str) -> int:
     """How many events of a block the client has before `at` (a block with none says nothing)."""
     return sum(1 for r in rows if r.get("data_category") == block and (s := _instant(r)) is not None and s < at)
+
+
+def _weeks_seen(first: datetime, at: datetime, half_life_days: float) -> float:
+    """The weeks from the client's first event to `at`, each weighed by recency as their opens are
+    (the integral of the decay), and at least one: a long-known client's old weeks count as little
+    as their old opens, and a newcomer's single day counts as a week, not a seventh of one."""
+    days = max((at - first).total_seconds() / 86400.0, 0.0)
+    weighted = half_life_days / math.log(2) * (1.0 - math.exp(-math.log(2) * days / half_life_days))
+    return max(weighted / 7.0, 1.0)
 
 
 def _normalise(x: np.ndarray, columns: list[int], total: float) -> None:

@@ -19,9 +19,9 @@ from maison.models.segments.estimator import Segmenter
 if TYPE_CHECKING:
     from maison.models.segments.service import SegmentModel
 
-FORMAT = 1
+FORMAT = 2  # 2: the fitted range of each column (`low_`, `high_`) and the email open rate
 _PARAMS = ("k_range", "min_size", "n_init", "sample", "random_state")
-_ARRAYS = ("mean_", "scale_", "weights_", "centers_", "labels_", "sizes_", "profiles_")
+_ARRAYS = ("mean_", "scale_", "weights_", "low_", "high_", "centers_", "labels_", "sizes_", "profiles_")
 
 
 def to_payload(model: SegmentModel) -> dict[str, Any]:
