@@ -24,6 +24,12 @@ cheap (ADR 8):
   vanish with a rollback unseen by any later mark, so there a mark counts rows (as before ADR
   8) and nothing is derived from it incrementally.
 
+A row moved to another client (an identity merge puts the merged client's events and consent
+entries on the survivor; its undo puts them back) counts as deleted (migration 0009): a cache of
+some clients' ledgers must then read them all again, as no row added since says whose ledger
+changed. A move changes no bounded count (`before`), so what is keyed by those (a segment model)
+stays, though the first recount after a merge scans as after a deletion.
+
 `before` has the same choice: the rows stamped before an instant, counted once, then from the
 rows added since an earlier mark alone (`grown`); and a cache of some clients' ledgers can read
 again only those of them with entries added since (`added`).
@@ -39,8 +45,8 @@ from sqlalchemy import Column, Connection, Table, func, select, text
 from maison.core.schema import deleted_rows
 
 Mark = tuple[Any, int]
-"""SQLite: (largest id, rows ever deleted). PostgreSQL: (snapshot, rows ever deleted), or (rows,
-largest id) read inside a writing transaction. Compare marks only with `==`."""
+"""SQLite: (largest id, rows ever deleted or moved to another client). PostgreSQL: (snapshot, the
+same count), or (rows, largest id) read inside a writing transaction. Compare marks only with `==`."""
 
 # The rows a snapshot does not see; `xact` is NULL for rows stored before migration 0007 (old).
 _UNSEEN = ("xact >= pg_snapshot_xmin(CAST(:snap AS pg_snapshot)) "

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 
 import pytest
-from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from maison.core import marks
 from maison.core.schema import clients, events
@@ -133,3 +133,26 @@ def test_inside_a_writing_transaction_a_mark_counts_and_says_nothing_about_rows_
     with engine.connect() as conn:
         assert marks.total(conn, events, since=then) == then
         assert marks.total(conn, events, since=inside) != inside
+
+
+def test_a_row_moved_to_another_client_moves_the_mark_and_names_no_client_added(engine: Engine) -> None:
+    """An identity merge moves rows between clients by UPDATE: no id or transaction stamp shows it,
+    yet a cache of some clients' rows is stale. The mark moves, and `added` cannot say who changed
+    (None: read everyone again); an update that leaves the client as it was moves nothing."""
+    with engine.begin() as conn:
+        conn.execute(clients.insert(), [{"id": c, "created_at": T0} for c in ("cl_a", "cl_b")])
+        _add(conn, T0, T0)
+    with engine.connect() as conn:
+        was = marks.total(conn, events)
+    with engine.begin() as conn:
+        conn.execute(update(events).where(events.c.client_id == "cl_a").values(type="track"))  # no move
+    with engine.connect() as conn:
+        assert marks.total(conn, events, since=was) == was
+        assert marks.added(conn, events.c.client_id, then=was, now=was) == set()
+    with engine.begin() as conn:
+        conn.execute(update(events).where(events.c.client_id == "cl_a").values(client_id="cl_b"))
+    with engine.connect() as conn:
+        moved = marks.total(conn, events, since=was)
+        assert moved != was and moved[1] == was[1] + 2  # each moved row counts
+        assert marks.added(conn, events.c.client_id, then=was, now=moved) is None
+        assert marks.before(conn, events.c.timestamp, INSTANT) == (2, _largest(conn))  # no bounded count changed

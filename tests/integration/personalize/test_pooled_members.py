@@ -13,6 +13,8 @@ from sqlalchemy import Engine
 
 from maison.consent import service as consent
 from maison.consent.entities import EntryKind, LedgerEntry
+from maison.core.schema import clients
+from maison.identity import repository as identity
 from maison.models.segments import service as segments
 from maison.personalize import cohort
 
@@ -70,3 +72,23 @@ def test_pooled_members_at_any_instant_follow_new_entries_reading_again_only_the
             with engine.begin() as conn:
                 consent.record(conn, new, now=T0)
     assert len(seen) > 5  # the answers vary: the comparison can fail
+
+
+def test_a_member_whose_consent_moved_to_another_client_is_pooled_no_longer(engine: Engine) -> None:
+    """An identity merge moves the merged client's consent entries to the survivor (an UPDATE, which
+    adds no entry): the cached answer must read the ledgers again, or it would go on pooling a
+    client under consent that is no longer theirs."""
+    members = ("cl_00", "cl_01", "cl_02")
+    grant = [LedgerEntry(m, EntryKind.LEVEL, T0, level="L3") for m in members] + [
+        LedgerEntry(m, EntryKind.PURPOSE, T0, purpose=p, granted=True) for m in members for p in segments.POOL_PURPOSES]
+    with engine.begin() as conn:
+        conn.execute(clients.insert(), [{"id": c, "created_at": T0} for c in (*members, "cl_survivor")])
+        consent.record(conn, grant, now=T0)
+    later = T0 + timedelta(hours=1)
+    with engine.connect() as conn:
+        assert cohort._pooled(conn, members).at(later) == members
+    with engine.begin() as conn:
+        identity.merge(conn, survivor="cl_survivor", merged="cl_01", reason="admin", at=later)
+    with engine.connect() as conn:
+        answer = cohort._pooled(conn, members).at(later)
+    assert answer == ("cl_00", "cl_02") == expected(engine, members, later)

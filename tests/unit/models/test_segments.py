@@ -102,6 +102,11 @@ def test_email_opens_per_week_are_a_rate_over_the_weeks_seen() -> None:
     assert value(newcomer, "open_rate", "log opens per week") <= np.log1p(1.0)  # at least one week observed
     never = F.client_vector([known], VOCAB, at=AT)
     assert value(never, "open_rate", "log opens per week") == 0.0
+    # the weeks start at the first event some block rests on: an older save (no view) or an order of
+    # a piece the catalogue does not hold is no evidence, and leaves the rate as it was
+    early = [saved("T-1", AT - timedelta(weeks=20)), ordered("unknown", AT - timedelta(weeks=30))]
+    with_early = F.client_vector([*early, known, *(opened(AT - timedelta(weeks=w)) for w in range(1, 9))], VOCAB, at=AT)
+    assert value(with_early, "open_rate", "log opens per week") == value(weekly, "open_rate", "log opens per week")
 
 
 def planted(seed: int = 3) -> tuple[np.ndarray, np.ndarray, list[str]]:

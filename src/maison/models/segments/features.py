@@ -156,12 +156,11 @@ def _tally(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: datetime
     x = np.zeros(len(vocab.features))
     col = vocab.columns_by_key()
     views = saves = pages = content_seconds = dwell = opens = units = 0.0
-    first: datetime | None = None
+    first: datetime | None = None  # of the events some block rests on, for the open rate's weeks
     for row in rows:
         stamp = _instant(row)
         if stamp is None or stamp >= at:
             continue
-        first = stamp if first is None or stamp < first else first
         w = 0.5 ** ((at - stamp).total_seconds() / 86400.0 / half_life_days)
         props, name, cat = _props(row), _name(row), row.get("data_category")
         if cat == BROWSING and name == "Product Viewed":
@@ -176,6 +175,7 @@ def _tally(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: datetime
             dwell += w * math.log1p(_seconds(props))
         elif cat == BROWSING and name == "Product Added to Wishlist":
             saves += w
+            continue  # not evidence: a save is counted per view
         elif cat == CONTENT and name == "page":
             kind = props.get("content_type")
             if isinstance(kind, str) and ("content_type", kind) in col:
@@ -186,10 +186,17 @@ def _tally(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: datetime
             opens += w
             x[col["open_time", part_of_day(_local(row))]] += w
         elif cat == PURCHASES and name == "Order Completed":
+            before = units
             for pid, quantity in _lines(props):
                 if pid in vocab.product_category:
                     units += w * quantity
                     x[col["bought", vocab.product_category[pid]]] += w * quantity
+            if units == before:
+                continue  # no piece of the catalogue: not evidence
+        else:
+            continue
+        if first is None or stamp < first:
+            first = stamp
     _normalise(x, vocab.view_share_columns(), views)
     x[col["dwell", "mean log seconds"]] = dwell / views if views else 0.0
     x[col["saves", "per view"]] = saves / views if views else 0.0
