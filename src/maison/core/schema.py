@@ -77,6 +77,9 @@ identity_merges = Table(
     Column("message_id", String(200)),
     Column("actor", String(100)),
     Column("identifiers", JSON, nullable=False),  # [[kind, value], ...] moved by this merge
+    # {table: [row id, ...]}: the merged client's rows other than events this merge moved (consent
+    # entries, decisions…), which its undo gives back (events follow their identifiers back)
+    Column("moved", JSON),
     Column("merged_at", UTCDateTime, nullable=False),
     Column("undone_at", UTCDateTime),
     Column("undone_by", String(100)),

@@ -114,7 +114,12 @@ def merge(
     """Move every identifier and event of `merged` onto `survivor`, and record how to undo it."""
     moved = identifiers_of_client(conn, merged)
     conn.execute(update(identities).where(identities.c.client_id == merged).values(client_id=survivor))
+    rows: dict[str, list[Any]] = {}
     for table, column in CLIENT_KEYED:  # events, consent ledger, decisions… follow the client
+        if table is not events:  # events go back by their identifiers; the rest by what is kept here
+            ids = list(conn.execute(select(table.c.id).where(table.c[column] == merged)).scalars())
+            if ids:
+                rows[str(table.name)] = ids
         conn.execute(update(table).where(table.c[column] == merged).values({column: survivor}))
     conn.execute(update(clients).where(clients.c.id == merged).values(merged_into=survivor))
     result = conn.execute(
@@ -125,6 +130,7 @@ def merge(
             message_id=message_id,
             actor=actor,
             identifiers=[list(i) for i in moved],
+            moved=rows,
             merged_at=at,
         )
     )
@@ -148,7 +154,9 @@ def list_merges(conn: Connection, client_id: str | None = None) -> list[dict[str
 
 
 def undo_merge(conn: Connection, record: dict[str, Any], *, at: datetime, actor: str) -> int:
-    """Give the merged client back its identifiers and the events they decide. Returns events moved."""
+    """Give the merged client back its identifiers, the events they decide, the rows derived from
+    those events and the other rows the merge moved (`moved`; merges recorded before migration
+    0010 have none, and keep the derived rows only). Returns events moved."""
     survivor, merged = record["survivor_id"], record["merged_id"]
     restored = [tuple(i) for i in record["identifiers"]]
     still_there = [i for i in restored if owners(conn, [i]).get(i) == survivor]
@@ -177,6 +185,16 @@ def undo_merge(conn: Connection, record: dict[str, Any], *, at: datetime, actor:
             conn.execute(
                 update(table)
                 .where(table.c[column] == survivor, table.c.message_id.in_(message_ids[start : start + _CHUNK]))
+                .values({column: merged})
+            )
+    # The merged client's own rows the merge moved (a consent entry given on the privacy
+    # dashboard has no event behind it): without them the survivor would keep consent it never gave.
+    for table, column in CLIENT_KEYED:
+        kept = (record.get("moved") or {}).get(table.name, [])
+        for start in range(0, len(kept), _CHUNK):
+            conn.execute(
+                update(table)
+                .where(table.c[column] == survivor, table.c.id.in_(kept[start : start + _CHUNK]))
                 .values({column: merged})
             )
     conn.execute(update(clients).where(clients.c.id == merged).values(merged_into=None))

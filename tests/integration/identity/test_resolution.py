@@ -7,10 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from maison.consent import service as consent
+from maison.consent.entities import EntryKind, LedgerEntry
 from maison.core.schema import events
 from maison.core.settings import IngestSettings
 from maison.identity import service
 from maison.identity.exceptions import MergeNotUndoable, UnknownClient
+from maison.identity.repository import list_merges
 from maison.ingest.service import ingest
 
 T0 = datetime(2026, 1, 5, 20, 0, tzinfo=UTC)
@@ -132,8 +135,6 @@ def test_every_merge_is_recorded_and_can_be_undone(engine):  # type: ignore[no-u
     survivor = client_of(engine, "u1")
     assert client_of(engine, "u2") == survivor
     with engine.connect() as conn:
-        from maison.identity.repository import list_merges
-
         [record] = list_merges(conn, survivor)
     assert record["reason"] == "alias" and record["message_id"]
     with engine.begin() as conn:
@@ -160,3 +161,26 @@ def test_admin_merge_and_split_restore_both_histories(engine):  # type: ignore[n
 def test_unknown_identifier_is_not_found(engine):  # type: ignore[no-untyped-def]
     with engine.connect() as conn, pytest.raises(UnknownClient):
         service.find_client(conn, "nobody")
+
+
+def test_a_split_gives_back_consent_that_no_event_carried(engine):  # type: ignore[no-untyped-def]
+    """A consent entry given on the dashboard (no event behind it) moves with its client at a
+    merge and must come back at the split: the survivor may not keep consent the other gave."""
+    send(engine, msg(userId="u1", at=0))
+    send(engine, msg(userId="u2", at=1))
+    u2 = client_of(engine, "u2")
+    with engine.begin() as conn:
+        consent.record(conn, [LedgerEntry(u2, EntryKind.PURPOSE, T0, purpose="email_engagement", granted=True,
+                                          method="dashboard")], now=T0)
+    assert send(engine, msg("alias", previousId="u2", userId="u1", at=3)).accepted == 1
+    u1, later = client_of(engine, "u1"), T0 + timedelta(days=2)
+    assert client_of(engine, "u2") == u1
+    with engine.connect() as conn:
+        assert consent.state(conn, u1, at=later).granted("email_engagement")
+        [record] = list_merges(conn, u1)
+    with engine.begin() as conn:
+        service.split(conn, record["id"], actor="admin@maison", now=later)
+    u1, u2 = client_of(engine, "u1"), client_of(engine, "u2")
+    with engine.connect() as conn:
+        assert consent.state(conn, u2, at=later).granted("email_engagement")
+        assert not consent.state(conn, u1, at=later).granted("email_engagement")
