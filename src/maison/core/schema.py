@@ -362,6 +362,9 @@ segment_models = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("as_of", UTCDateTime, nullable=False),  # the model period's start (`segments.fit_instant`)
     Column("mark", JSON, nullable=False),  # the data mark it was fitted under
+    # the tables' marks that mark was read with (`segments.data_mark`): another process starts
+    # from them, counting only the rows added since instead of the events before the instant
+    Column("totals", JSON),
     Column("model_version", String(80), nullable=False),
     Column("payload", JSON, nullable=False),
     Column("stored_at", UTCDateTime, nullable=False),

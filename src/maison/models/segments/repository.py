@@ -50,20 +50,35 @@ def stored_model(conn: Connection, *, as_of: datetime, mark: tuple[Any, ...]) ->
     return next((dict(r.payload) for r in rows if r.mark == wanted), None)
 
 
+def kept_marks(conn: Connection, *, as_of: datetime) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
+    """The tables' marks and the data mark of the latest model kept for this period, when it has
+    them: where a process that has read no mark yet can start (`segments.data_mark`)."""
+    row = conn.execute(select(segment_models.c.totals, segment_models.c.mark)
+                       .where(segment_models.c.as_of == as_of, segment_models.c.totals.is_not(None))
+                       .order_by(segment_models.c.id.desc()).limit(1)).first()
+    return (_tuples(row.totals), _tuples(row.mark)) if row is not None and row.totals is not None else None
+
+
 def keep_model(conn: Connection, *, as_of: datetime, mark: tuple[Any, ...], model_version: str,
-               payload: dict[str, Any], now: datetime) -> None:
+               payload: dict[str, Any], now: datetime, totals: tuple[Any, ...] | None = None) -> None:
     """Keep a fitted model; the same period's models under other marks, and those of periods more
     than two before (56 days), go (a later mark means data changed since; an older period's model
     is fitted again if it is ever asked for)."""
     conn.execute(delete(segment_models).where(or_(segment_models.c.as_of == as_of,
                                                   segment_models.c.as_of < as_of - timedelta(days=56))))
     conn.execute(segment_models.insert(), {"as_of": as_of, "mark": _plain(mark), "model_version": model_version,
-                                           "payload": payload, "stored_at": now})
+                                           "payload": payload, "stored_at": now,
+                                           "totals": None if totals is None else _plain(totals)})
 
 
 def forget_models(conn: Connection) -> int:
     """Drop every kept model (they list member ids: an erasure calls this); returns how many."""
     return int(conn.execute(delete(segment_models)).rowcount)
+
+
+def _tuples(value: Any) -> Any:
+    """A mark read back from JSON as the tuples it was (marks compare with `==`)."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 def _plain(mark: tuple[Any, ...]) -> Any:

@@ -118,10 +118,17 @@ def data_mark(conn: Connection, *, as_of: datetime) -> tuple[Any, ...]:
     largest id) and the catalogue. Those bounded counts scan the tables, so they are redone only
     when a whole-table mark moved (`core.marks.total`: two index look-ups on SQLite, a look at the
     newest rows on PostgreSQL), and from the rows added since alone when none was deleted: a store
-    being written to (a server under traffic) does not scan its events for every personalised page."""
+    being written to (a server under traffic) does not scan its events for every personalised page.
+    A process's first call starts from the marks kept with the period's model, if one was kept
+    (a restarted server, each run of the weekly job), rather than from a count."""
     db = _database(conn)
     with _lock:
         seen = _marks.get((db, as_of))
+    if seen is None:  # a new process: from the marks a kept model was read with, when there is one
+        seen = repo.kept_marks(conn, as_of=as_of)
+        if seen is not None:
+            with _lock:
+                _marks[(db, as_of)] = seen
     quick = (aggregates.stored_total(conn, since=seen[0][0] if seen else None),
              repo.consent_mark(conn, since=seen[0][1] if seen else None), repo.catalogue_mark(conn))
     if seen is not None and seen[0] == quick:
@@ -186,9 +193,13 @@ def _stored(conn: Connection, *, as_of: datetime, mark: tuple[Any, ...]) -> Segm
 def _keep(conn: Connection, model: SegmentModel, mark: tuple[Any, ...]) -> None:
     """Store the model: in a transaction of its own, or, when the caller holds SQLite's write lock
     (a plain connection there takes it at BEGIN), in the caller's, since a second writer would wait."""
+    with _lock:
+        seen = _marks.get((_database(conn), model.as_of))
+    totals = seen[0] if seen is not None and seen[1] == mark else None
+
     def write(on: Connection) -> None:
         repo.keep_model(on, as_of=model.as_of, mark=mark, model_version=model.model_version,
-                        payload=persist.to_payload(model), now=datetime.now(UTC))
+                        payload=persist.to_payload(model), now=datetime.now(UTC), totals=totals)
 
     if conn.dialect.name == "sqlite" and not conn.get_execution_options().get("maison_readonly"):
         try:
