@@ -24,11 +24,12 @@ cheap (ADR 8):
   vanish with a rollback unseen by any later mark, so there a mark counts rows (as before ADR
   8) and nothing is derived from it incrementally.
 
-A row moved to another client (an identity merge puts the merged client's events and consent
-entries on the survivor; its undo puts them back) counts as deleted (migration 0009): a cache of
-some clients' ledgers must then read them all again, as no row added since says whose ledger
-changed. A move changes no bounded count (`before`), so what is keyed by those (a segment model)
-stays, though the first recount after a merge scans as after a deletion.
+Rows moved to another client (an identity merge puts the merged client's events and consent
+entries on the survivor; its undo puts them back) are counted too, apart from deletions
+(migration 0009), and a whole-table mark holds both counts. After a move a cache of some
+clients' ledgers reads them all again (`added` cannot say whose ledger changed), while a bounded
+count (`before`) goes on from the rows added since: a move changes no count or largest id, so a
+merge neither scans the events nor refits a segment model.
 
 `before` has the same choice: the rows stamped before an instant, counted once, then from the
 rows added since an earlier mark alone (`grown`); and a cache of some clients' ledgers can read
@@ -44,34 +45,37 @@ from sqlalchemy import Column, Connection, Table, func, select, text
 
 from maison.core.schema import deleted_rows
 
-Mark = tuple[Any, int]
-"""SQLite: (largest id, rows ever deleted or moved to another client). PostgreSQL: (snapshot, the
-same count), or (rows, largest id) read inside a writing transaction. Compare marks only with `==`."""
+Mark = tuple[Any, ...]
+"""Of a whole table: on SQLite (largest id, rows ever deleted, rows ever moved to another client);
+on PostgreSQL (snapshot, the same two counts), or (rows, largest id) read inside a writing
+transaction. Of the rows before an instant (`before`): (rows, largest id). Compare only with `==`."""
 
 # The rows a snapshot does not see; `xact` is NULL for rows stored before migration 0007 (old).
 _UNSEEN = ("xact >= pg_snapshot_xmin(CAST(:snap AS pg_snapshot)) "
            "AND NOT pg_visible_in_snapshot(xact, CAST(:snap AS pg_snapshot))")
 _NOW = ("pg_current_snapshot()::text AS snap, pg_current_xact_id_if_assigned() IS NOT NULL AS writing, "
-        "(SELECT count FROM deleted_rows WHERE table_name = :table) AS deleted")
+        "(SELECT count FROM deleted_rows WHERE table_name = :table) AS deleted, "
+        "(SELECT count FROM deleted_rows WHERE table_name = CAST(:table AS text) || '\\:moved') AS moved")
 
 
 def total(conn: Connection, table: Table, *, since: Mark | None = None) -> Mark:
-    """A mark of the whole table, equal to `since` when nothing was added to or deleted from the
-    table since `since` was read (on SQLite any two unchanged reads are equal anyway)."""
+    """A mark of the whole table, equal to `since` when nothing was added to, deleted from or moved
+    in the table since `since` was read (on SQLite any two unchanged reads are equal anyway)."""
     if conn.dialect.name == "sqlite":
         largest = conn.execute(select(func.max(table.c.id))).scalar()
-        deleted = conn.execute(select(deleted_rows.c.count).where(deleted_rows.c.table_name == table.name)).scalar()
-        return int(largest or 0), int(deleted or 0)
+        counts = dict(conn.execute(select(deleted_rows.c.table_name, deleted_rows.c.count)
+                                   .where(deleted_rows.c.table_name.in_((table.name, f"{table.name}:moved")))).all())
+        return int(largest or 0), int(counts.get(table.name) or 0), int(counts.get(f"{table.name}:moved") or 0)
     if _is_snapshot(since):
         row = conn.execute(text(f"SELECT {_NOW}, EXISTS (SELECT 1 FROM {table.name} WHERE {_UNSEEN}) AS added"),
                            {"table": table.name, "snap": since[0]}).one()
-        if not row.writing and not row.added and int(row.deleted or 0) == since[1]:
+        if not row.writing and not row.added and _changes(row) == since[1:]:
             return since
     else:
         row = conn.execute(text(f"SELECT {_NOW}"), {"table": table.name}).one()
     if row.writing:
         return _counted(conn, table)
-    return str(row.snap), int(row.deleted or 0)
+    return (str(row.snap), *_changes(row))
 
 
 def before(conn: Connection, column: Column[datetime], instant: datetime) -> Mark:
@@ -107,14 +111,14 @@ def before_since(conn: Connection, column: Column[datetime], instant: datetime, 
              f"WHERE {_quoted(conn, column)} < :instant"),
         {"table": table.name, "instant": _bound(conn, column, instant)}).one()
     counted = (int(row.n), int(row.largest or 0))
-    return counted, (_counted(conn, table) if row.writing else (str(row.snap), int(row.deleted or 0)))
+    return counted, (_counted(conn, table) if row.writing else (str(row.snap), *_changes(row)))
 
 
 def added(conn: Connection, column: Column[str], *, then: Mark, now: Mark) -> set[str] | None:
     """The values of `column` (a client id, say) in the rows added since the table's `total` was
     `then`, now `now`; None when that cannot be known so (as `grown`). On PostgreSQL the answer
     may also hold rows added after `now`: reading those clients again is merely early."""
-    if not _only_grown(conn, then, now):
+    if not _only_added(conn, then, now) or then[2:] != now[2:]:  # a move: whose rows is not known
         return None
     table = column.table
     if conn.dialect.name != "sqlite":
@@ -126,7 +130,7 @@ def added(conn: Connection, column: Column[str], *, then: Mark, now: Mark) -> se
 
 def _grown(conn: Connection, column: Column[datetime], instant: datetime, *, was: Mark, then: Mark,
            now: Mark) -> tuple[Mark, Mark] | None:
-    if not _only_grown(conn, then, now):
+    if not _only_added(conn, then, now):  # rows moved to other clients leave the count as it was
         return None
     table = column.table
     if conn.dialect.name == "sqlite":
@@ -141,7 +145,7 @@ def _grown(conn: Connection, column: Column[datetime], instant: datetime, *, was
         {"table": table.name, "snap": then[0], "instant": _bound(conn, column, instant)}).one()
     if row.writing or int(row.deleted or 0) != then[1]:
         return None
-    return _plus(was, row.n, row.largest), (str(row.snap), int(row.deleted or 0))
+    return _plus(was, row.n, row.largest), (str(row.snap), *_changes(row))
 
 
 def _plus(was: Mark, new: int, largest: int | None) -> Mark:
@@ -149,12 +153,19 @@ def _plus(was: Mark, new: int, largest: int | None) -> Mark:
     return (was[0] + int(new), max(was[1], int(largest or 0))) if new else was
 
 
-def _only_grown(conn: Connection, then: Mark, now: Mark) -> bool:
-    """No row deleted between the two marks, and marks that say which rows were added since:
-    SQLite's (every row added since has a larger id), PostgreSQL's snapshots."""
+def _only_added(conn: Connection, then: Mark, now: Mark) -> bool:
+    """No row deleted between two marks of the whole table, and marks that say which rows were added
+    since: SQLite's (every row added since has a larger id), PostgreSQL's snapshots."""
+    if len(then) != 3 or len(now) != 3:  # (rows, largest id): read inside a writing transaction
+        return False
     if conn.dialect.name == "sqlite":
-        return now[1] == then[1] and now[0] >= then[0]
+        return bool(now[1] == then[1] and now[0] >= then[0])
     return _is_snapshot(then) and _is_snapshot(now) and now[1] == then[1]
+
+
+def _changes(row: Any) -> tuple[int, int]:
+    """Rows ever deleted and rows ever moved to another client, as a statement with `_NOW` read them."""
+    return int(row.deleted or 0), int(row.moved or 0)
 
 
 def _is_snapshot(mark: Mark | None) -> TypeGuard[Mark]:

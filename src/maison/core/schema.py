@@ -235,10 +235,10 @@ suppressions = Table(
     Column("suppressed_at", UTCDateTime, nullable=False),
 )
 
-# Rows ever deleted from `events` and `consent_ledger`, or moved to another client (an identity
-# merge or its undo), counted by triggers (migrations 0006 on SQLite, 0007 on PostgreSQL, 0009
-# for moves): with the largest id (SQLite) or a snapshot (PostgreSQL), a cheap mark that moves
-# on any change (`core.marks`).
+# Rows ever deleted from `events` and `consent_ledger` (under the table's name), and rows moved
+# to another client by an identity merge or its undo (under `<table>:moved`), counted by triggers
+# (migrations 0006 on SQLite, 0007 on PostgreSQL, 0009 for moves): with the largest id (SQLite)
+# or a snapshot (PostgreSQL), a cheap mark that moves on any change (`core.marks`).
 deleted_rows = Table(
     "deleted_rows",
     metadata,

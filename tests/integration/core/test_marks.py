@@ -138,7 +138,8 @@ def test_inside_a_writing_transaction_a_mark_counts_and_says_nothing_about_rows_
 def test_a_row_moved_to_another_client_moves_the_mark_and_names_no_client_added(engine: Engine) -> None:
     """An identity merge moves rows between clients by UPDATE: no id or transaction stamp shows it,
     yet a cache of some clients' rows is stale. The mark moves, and `added` cannot say who changed
-    (None: read everyone again); an update that leaves the client as it was moves nothing."""
+    (None: read everyone again), while the count of rows before an instant goes on from the rows
+    added since (a move changes it not); an update that leaves the client as it was moves nothing."""
     with engine.begin() as conn:
         conn.execute(clients.insert(), [{"id": c, "created_at": T0} for c in ("cl_a", "cl_b")])
         _add(conn, T0, T0)
@@ -153,6 +154,8 @@ def test_a_row_moved_to_another_client_moves_the_mark_and_names_no_client_added(
         conn.execute(update(events).where(events.c.client_id == "cl_a").values(client_id="cl_b"))
     with engine.connect() as conn:
         moved = marks.total(conn, events, since=was)
-        assert moved != was and moved[1] == was[1] + 2  # each moved row counts
+        assert moved != was and moved[2] == was[2] + 2 and moved[1] == was[1]  # each moved row counts, apart
         assert marks.added(conn, events.c.client_id, then=was, now=moved) is None
-        assert marks.before(conn, events.c.timestamp, INSTANT) == (2, _largest(conn))  # no bounded count changed
+        bounded = marks.before(conn, events.c.timestamp, INSTANT)
+        assert bounded == (2, _largest(conn))  # a move changes no count before an instant: from the rows added since
+        assert marks.grown(conn, events.c.timestamp, INSTANT, was=bounded, then=was, now=moved) == bounded

@@ -9,7 +9,7 @@ from itertools import count
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import Connection, Engine, delete
+from sqlalchemy import Connection, Engine, delete, update
 
 from maison.core import marks
 from maison.core.schema import clients, events
@@ -92,4 +92,25 @@ def test_a_new_process_starts_from_the_marks_kept_with_the_model(
     calls.clear()
     monkeypatch.setattr(repo, "kept_marks", lambda conn, as_of: None)  # as before: a recount
     assert fresh_process_mark() == late and len(calls) == 2 and all(previous is None for previous in calls)
+    segments.clear_cache()
+
+
+def test_a_merge_moves_rows_without_a_recount_or_a_new_mark(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An identity merge moves the merged client's events to the survivor: the data before the
+    instant is the same rows, so the mark stays, and it is found from the rows added since (none),
+    not by counting the events again (478 ms at 3.3 million events on PostgreSQL)."""
+    segments.clear_cache()
+    with engine.begin() as conn:
+        conn.execute(clients.insert(), [{"id": c, "created_at": AS_OF} for c in ("cl_a", "cl_b")])
+        _add(conn, AS_OF - timedelta(days=3), AS_OF - timedelta(days=2))
+    with engine.connect() as conn:
+        first = segments.data_mark(conn, as_of=AS_OF)
+    found: list[object] = []
+    real = marks._grown
+    monkeypatch.setattr(marks, "_grown", lambda *a, **kw: found.append(real(*a, **kw)) or found[-1])
+    with engine.begin() as conn:
+        conn.execute(update(events).where(events.c.client_id == "cl_a").values(client_id="cl_b"))
+    with engine.connect() as conn:
+        assert segments.data_mark(conn, as_of=AS_OF) == first
+    assert len(found) == 2 and None not in found  # events and ledger: each count went on from the rows added since
     segments.clear_cache()
