@@ -51,11 +51,11 @@ def stored_model(conn: Connection, *, as_of: datetime, mark: tuple[Any, ...]) ->
 
 
 def kept_marks(conn: Connection, *, as_of: datetime) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
-    """The tables' marks and the data mark of the latest model kept for this period, when it has
-    them: where a process that has read no mark yet can start (`segments.data_mark`)."""
+    """The tables' marks and the data mark of the model kept for this period (one at a time, see
+    `keep_model`), when it has them: where a process that has read no mark yet can start
+    (`segments.data_mark`). A model kept without them (JSON null, or before migration 0011) has none."""
     row = conn.execute(select(segment_models.c.totals, segment_models.c.mark)
-                       .where(segment_models.c.as_of == as_of, segment_models.c.totals.is_not(None))
-                       .order_by(segment_models.c.id.desc()).limit(1)).first()
+                       .where(segment_models.c.as_of == as_of).order_by(segment_models.c.id.desc()).limit(1)).first()
     return (_tuples(row.totals), _tuples(row.mark)) if row is not None and row.totals is not None else None
 
 
