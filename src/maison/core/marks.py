@@ -27,9 +27,11 @@ cheap (ADR 8):
 Rows moved to another client (an identity merge puts the merged client's events and consent
 entries on the survivor; its undo puts them back) are counted too, apart from deletions
 (migration 0009), and a whole-table mark holds both counts. After a move a cache of some
-clients' ledgers reads them all again (`added` cannot say whose ledger changed), while a bounded
-count (`before`) goes on from the rows added since: a move changes no count or largest id, so a
-merge neither scans the events nor refits a segment model.
+clients' ledgers reads again only the two clients of each move of a consent entry (logged with
+its position among the moves, `row_moves`, migration 0012; the events' moves are only counted, and
+`added` cannot say whose events moved), while a bounded count (`before`) goes on from the rows
+added since: a move changes no count or largest id, so a merge neither scans the events nor
+refits a segment model.
 
 `before` has the same choice: the rows stamped before an instant, counted once, then from the
 rows added since an earlier mark alone (`grown`); and a cache of some clients' ledgers can read
@@ -43,7 +45,7 @@ from typing import Any, TypeGuard
 
 from sqlalchemy import Column, Connection, Table, func, select, text
 
-from maison.core.schema import deleted_rows
+from maison.core.schema import deleted_rows, row_moves
 
 Mark = tuple[Any, ...]
 """Of a whole table: on SQLite (largest id, rows ever deleted, rows ever moved to another client);
@@ -118,14 +120,34 @@ def added(conn: Connection, column: Column[str], *, then: Mark, now: Mark) -> se
     """The values of `column` (a client id, say) in the rows added since the table's `total` was
     `then`, now `now`; None when that cannot be known so (as `grown`). On PostgreSQL the answer
     may also hold rows added after `now`: reading those clients again is merely early."""
-    if not _only_added(conn, then, now) or then[2:] != now[2:]:  # a move: whose rows is not known
+    if not _only_added(conn, then, now):
         return None
     table = column.table
+    found = _moved_between(conn, table, then, now)
+    if found is None:  # a move not logged (the events' moves are only counted): whose rows is not known
+        return None
     if conn.dialect.name != "sqlite":
         query = text(f"SELECT {_quoted(conn, column)} FROM {table.name} WHERE {_UNSEEN}")
-        return {str(v) for v in conn.execute(query, {"snap": then[0]}).scalars()}
+        return found | {str(v) for v in conn.execute(query, {"snap": then[0]}).scalars()}
     # No DISTINCT: SQLite would answer it by scanning an index on the column, not the ids' range.
-    return {str(v) for v in conn.execute(select(column).where(table.c.id > then[0])).scalars()}
+    return found | {str(v) for v in conn.execute(select(column).where(table.c.id > then[0])).scalars()}
+
+
+def _moved_between(conn: Connection, table: Table, then: Mark, now: Mark) -> set[str] | None:
+    """Both clients of every row moved between two marks (`row_moves`, migration 0012); None when
+    the log does not hold them all (a table whose moves are only counted, or log rows erased since)."""
+    moved = int(now[2]) - int(then[2])
+    if moved == 0:
+        return set()
+    if moved < 0:
+        return None
+    rows = conn.execute(
+        select(row_moves.c.from_client_id, row_moves.c.to_client_id, row_moves.c.rows)
+        .where(row_moves.c.table_name == table.name, row_moves.c.position > then[2], row_moves.c.position <= now[2])
+    ).all()
+    if sum(int(r.rows) for r in rows) != moved:
+        return None
+    return {c for r in rows for c in (r.from_client_id, r.to_client_id)}
 
 
 def _grown(conn: Connection, column: Column[datetime], instant: datetime, *, was: Mark, then: Mark,

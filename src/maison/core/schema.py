@@ -246,6 +246,23 @@ deleted_rows = Table(
     Column("count", BigInteger, nullable=False),
 )
 
+# The consent entries moved from one client to another (an identity merge or its undo), logged by
+# the trigger that counts them (migration 0012): `position` is `consent_ledger:moved` in
+# `deleted_rows` once the move is counted, so the moves between two marks of the ledger are the
+# rows with a position between their counts, and a cache of some clients' ledgers reads again
+# only the two clients of each (`core.marks.added`). Erasure removes the rows naming the client.
+row_moves = Table(
+    "row_moves",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("table_name", String(40), nullable=False),
+    Column("from_client_id", String(40), nullable=False),
+    Column("to_client_id", String(40), nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Index("ix_row_moves_position", "table_name", "position"),
+)
+
 # What each erasure removed, in counts only.
 erasure_log = Table(
     "erasure_log",

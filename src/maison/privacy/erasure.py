@@ -20,6 +20,7 @@ from maison.core.schema import (
     identity_merges,
     quarantine,
     retrain_queue,
+    row_moves,
 )
 from maison.identity import repository as identity_repo
 from maison.models.segments import repository as segment_repo
@@ -54,6 +55,9 @@ def erase(
         )
     ).rowcount
     counts["identities"] = conn.execute(delete(identities).where(identities.c.client_id.in_(family))).rowcount
+    counts["row_moves"] = conn.execute(  # the log of consent entries moved by merges names both clients
+        delete(row_moves).where(or_(row_moves.c.from_client_id.in_(family), row_moves.c.to_client_id.in_(family)))
+    ).rowcount
     conn.execute(update(clients).where(clients.c.id.in_(family)).values(merged_into=None))
     counts["clients"] = conn.execute(delete(clients).where(clients.c.id.in_(family))).rowcount
     counts["segment_models"] = segment_repo.forget_models(conn)  # they list member ids; the next use fits again

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from maison.core import marks
-from maison.core.schema import clients, events
+from maison.core.schema import clients, consent_ledger, events, row_moves
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 INSTANT = T0 + timedelta(days=1)
@@ -159,3 +159,37 @@ def test_a_row_moved_to_another_client_moves_the_mark_and_names_no_client_added(
         bounded = marks.before(conn, events.c.timestamp, INSTANT)
         assert bounded == (2, _largest(conn))  # a move changes no count before an instant: from the rows added since
         assert marks.grown(conn, events.c.timestamp, INSTANT, was=bounded, then=was, now=moved) == bounded
+
+
+def _grant(conn: Connection, client: str, n: int = 1) -> None:
+    conn.execute(consent_ledger.insert(), [
+        {"client_id": client, "kind": "purpose", "purpose": "browsing_behaviour", "granted": True,
+         "effective_at": T0, "recorded_at": T0, "method": "banner"} for _ in range(n)])
+
+
+def test_consent_entries_moved_by_a_merge_name_both_clients_and_nobody_else(engine: Engine) -> None:
+    """A merge (an anonymous visitor who consented on the banner, then signed in) moves consent
+    entries by UPDATE. `added` names the two clients of each move, beside the clients with entries
+    added since, so a cache of thousands of members' ledgers reads two again, not all. Moves
+    logged before the earlier mark are not named again; a move whose log was erased since gives
+    None (read everyone again)."""
+    with engine.begin() as conn:
+        conn.execute(clients.insert(), [{"id": c, "created_at": T0} for c in ("cl_a", "cl_b", "cl_c", "cl_d")])
+        _grant(conn, "cl_a", 2)
+        _grant(conn, "cl_c")
+        conn.execute(update(consent_ledger).where(consent_ledger.c.client_id == "cl_c").values(client_id="cl_d"))
+    with engine.connect() as conn:
+        was = marks.total(conn, consent_ledger)
+    with engine.begin() as conn:
+        conn.execute(update(consent_ledger).where(consent_ledger.c.client_id == "cl_a").values(client_id="cl_b"))
+    with engine.begin() as conn:
+        _grant(conn, "cl_d")
+    with engine.connect() as conn:
+        now = marks.total(conn, consent_ledger, since=was)
+        assert now != was and now[2] == was[2] + 2
+        assert marks.added(conn, consent_ledger.c.client_id, then=was, now=now) == {"cl_a", "cl_b", "cl_d"}
+        assert marks.added(conn, consent_ledger.c.client_id, then=now, now=now) == set()
+    with engine.begin() as conn:  # an erasure of the moves' clients since the mark removes their log
+        conn.execute(delete(row_moves).where(row_moves.c.to_client_id == "cl_b"))
+    with engine.connect() as conn:
+        assert marks.added(conn, consent_ledger.c.client_id, then=was, now=marks.total(conn, consent_ledger)) is None

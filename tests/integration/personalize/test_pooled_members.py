@@ -74,10 +74,13 @@ def test_pooled_members_at_any_instant_follow_new_entries_reading_again_only_the
     assert len(seen) > 5  # the answers vary: the comparison can fail
 
 
-def test_a_member_whose_consent_moved_to_another_client_is_pooled_no_longer(engine: Engine) -> None:
+def test_a_member_whose_consent_moved_to_another_client_is_pooled_no_longer(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """An identity merge moves the merged client's consent entries to the survivor (an UPDATE, which
-    adds no entry): the cached answer must read the ledgers again, or it would go on pooling a
-    client under consent that is no longer theirs."""
+    adds no entry): the cached answer must read that ledger again, or it would go on pooling a
+    client under consent that is no longer theirs. Only the moves' clients are read again (a
+    merge is frequent on a live shop: a visitor who consented, then signed in), and the split
+    gives the member back their consent and their place."""
     members = ("cl_00", "cl_01", "cl_02")
     grant = [LedgerEntry(m, EntryKind.LEVEL, T0, level="L3") for m in members] + [
         LedgerEntry(m, EntryKind.PURPOSE, T0, purpose=p, granted=True) for m in members for p in segments.POOL_PURPOSES]
@@ -87,8 +90,21 @@ def test_a_member_whose_consent_moved_to_another_client_is_pooled_no_longer(engi
     later = T0 + timedelta(hours=1)
     with engine.connect() as conn:
         assert cohort._pooled(conn, members).at(later) == members
+    asked: list[set[str]] = []
+    real = consent.book
+    monkeypatch.setattr(consent, "book", lambda conn, ids, **kw: asked.append(set(ids)) or real(conn, ids, **kw))
     with engine.begin() as conn:
-        identity.merge(conn, survivor="cl_survivor", merged="cl_01", reason="admin", at=later)
+        merge_id = identity.merge(conn, survivor="cl_survivor", merged="cl_01", reason="admin", at=later)
     with engine.connect() as conn:
         answer = cohort._pooled(conn, members).at(later)
+    assert asked == [{"cl_01"}]  # the members among the move's two clients, not the whole segment
     assert answer == ("cl_00", "cl_02") == expected(engine, members, later)
+    asked.clear()
+    with engine.begin() as conn:
+        record = identity.get_merge(conn, merge_id)
+        assert record is not None
+        identity.undo_merge(conn, record, at=later, actor="admin")
+    with engine.connect() as conn:
+        answer = cohort._pooled(conn, members).at(later)
+    assert asked == [{"cl_01"}]
+    assert answer == members == expected(engine, members, later)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from helpers import consent_message
 from maison.access.auth import issue_token
-from maison.core.schema import access_log, events, metadata, suppressions
+from maison.core.schema import access_log, events, metadata, row_moves, suppressions
 from maison.core.settings import IngestSettings, PrivacySettings
 from maison.identity.service import find_client
 from maison.ingest.service import ingest
@@ -190,3 +190,23 @@ def test_decisions_answer_why_am_i_seeing_this(client, engine, admin_key):  # ty
 
 def test_export_schema_is_valid_json_schema():
     jsonschema.Draft202012Validator.check_schema(json.loads(export.SCHEMA_PATH.read_text()))
+
+
+def test_erasure_removes_the_log_of_consent_moved_by_a_merge(engine):  # type: ignore[no-untyped-def]
+    """A visitor who consented on the banner, then signed in: the merge moves their consent entries
+    to the known client, and the log of that move (`row_moves`) names both clients; the erasure of
+    the client removes it with the rest."""
+    send(engine, consent_message(at="2026-01-05T10:00:00Z", anonymousId="anon-m"),
+         {"type": "identify", "userId": "u-m", "messageId": "i-m0", "timestamp": "2026-01-05T09:00:00Z"})
+    send(engine, {"type": "identify", "userId": "u-m", "anonymousId": "anon-m", "messageId": "i-m1",
+                  "timestamp": "2026-01-05T10:05:00Z"})
+    with engine.connect() as conn:
+        client_id = find_client(conn, "u-m")
+        moves = conn.execute(select(row_moves.c.from_client_id, row_moves.c.to_client_id)).all()
+    assert moves and {m.to_client_id for m in moves} == {client_id}
+    with engine.begin() as conn:
+        from maison.privacy import erasure
+
+        erasure.erase(conn, client_id, request_id="r-m", suppression_key=KEY, now=NOW)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(row_moves)).scalar_one() == 0
