@@ -24,7 +24,8 @@ Cache and invalidation. Fitted models are kept in-process keyed by the database,
 instant and a high-water mark read with three cheap queries: the count and largest id of the
 events before the fit instant (a late event, an erasure or a purge changes it), the same for
 consent ledger entries effective before it (a grant or withdrawal), and the catalogue's size and
-latest update (columns come from its categories and tags). Any change refits. A model fitted
+latest update (columns come from its categories and tags). Any change refits, one thread at a
+time per period (the others meanwhile get the model of the data before, see `model_as_of`). A model fitted
 for the weekly job is also kept in the store (`segment_models`, see the README), and read back by
 a later process under the same mark instead of fitting again.
 """
@@ -100,6 +101,10 @@ class Placement:
 _cache: OrderedDict[tuple[Any, ...], SegmentModel | None] = OrderedDict()
 _marks: OrderedDict[tuple[str, datetime], tuple[tuple[Any, ...], tuple[Any, ...]]] = OrderedDict()
 _lock = threading.Lock()
+# Periods being fitted in this process (database, fit instant), each by one thread. A late event
+# or an erasure moves the data mark, and every personalised page then asked for the model at once:
+# each fitted it in parallel (11 s alone at 20,000 clients on SQLite, times the pages in flight).
+_fitting: dict[tuple[str, datetime], threading.Event] = {}
 
 
 REFIT_DAYS = 28
@@ -150,6 +155,11 @@ def model_as_of(conn: Connection, *, at: datetime, keep: bool = False,
     """The segment model for an instant (None when too few clients are pooled to segment).
 
     In-process first, then the model kept in the store for the period and data mark, else a fit.
+    One thread of the process fits a period at a time: while it does, another thread asking gets
+    the period's model of the data before the change, if this process has one (a page is not held
+    for a fit because a late event arrived; the client is still placed from their events as of
+    the instant, and a member whose consent no longer pools them is dropped by the members' own
+    ledgers), else waits for that fit. A single caller always gets the model of the data now.
     `keep`: store a model fitted here for other processes (the weekly job, which runs often and
     each time in a new process, asks for it): in a transaction of its own, or in the caller's
     when the caller holds SQLite's write lock (see `_keep`). `parts`: how a fit here computes
@@ -157,21 +167,35 @@ def model_as_of(conn: Connection, *, at: datetime, keep: bool = False,
     as_of = fit_instant(at)
     mark = data_mark(conn, as_of=as_of)
     key = (_database(conn), as_of, mark)
-    with _lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    model = _stored(conn, as_of=as_of, mark=mark)
-    if model is None:
-        model = fit(conn, as_of=as_of, parts=parts or parts_here)
-        if keep and model is not None:
-            _keep(conn, model, mark)
-    with _lock:
-        for stale in [k for k in _cache if k[:2] == key[:2]]:
-            del _cache[stale]  # the same store and week with older data: e.g. an erased client's membership
-        _cache[key] = model
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+    while True:
+        with _lock:
+            if key in _cache:
+                _cache.move_to_end(key)
+                return _cache[key]
+            running = _fitting.get(key[:2])
+            if running is None:
+                _fitting[key[:2]] = mine = threading.Event()
+                break
+            previous = [m for k, m in _cache.items() if k[:2] == key[:2]]
+        if previous:  # another thread refits the period: its model of the data before meanwhile
+            return previous[-1]
+        running.wait()  # the period's first fit here: one at a time, then its model if the data is the same
+    try:
+        model = _stored(conn, as_of=as_of, mark=mark)
+        if model is None:
+            model = fit(conn, as_of=as_of, parts=parts or parts_here)
+            if keep and model is not None:
+                _keep(conn, model, mark)
+        with _lock:
+            for stale in [k for k in _cache if k[:2] == key[:2]]:
+                del _cache[stale]  # the same store and week with older data: e.g. an erased client's membership
+            _cache[key] = model
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    finally:
+        with _lock:
+            del _fitting[key[:2]]
+        mine.set()
     return model
 
 
