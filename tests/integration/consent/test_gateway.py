@@ -92,6 +92,9 @@ def test_events_read_once_for_a_job_answer_as_the_gateway_at_every_earlier_insta
         for at in map(datetime.fromisoformat, instants):
             expected = gateway.read(conn, READER, clients, at=at)
             assert once.read(READER, clients, at=at) == expected, at
+            for c in clients:  # as stored, for a fit: the same rows, the message not copied
+                assert [{**raw, "data_category": cat, "client_id": c} for _, cat, raw in once.rows(READER, c, at=at)
+                        ] == expected.get(c, []), (at, c)
             answers.append(sorted(r["messageId"] for rows in expected.values() for r in rows))
         assert answers[1] == ["decl", "other"]  # u1 at L1: browsing not used yet
         assert answers[3] == ["decl", "other", "view", "view-2"]  # a view is read only after its instant

@@ -246,6 +246,24 @@ def test_the_blocks_without_evidence_add_nothing_to_the_vector(seed: int) -> Non
     assert evidence == F.block_evidence(rows, VOCAB, at=AT)
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_a_fit_tallies_rows_as_stored_as_a_placement_tallies_them_as_read(seed: int) -> None:
+    """The fit reads every pooled client's rows as stored (instant, category, message: no copy of the
+    message, no timestamp parsed again); a placement reads the messages with their category added.
+    Both must give the same vector, or clients would be placed in segments fitted on other numbers."""
+    rng = random.Random(seed)
+    makers = [lambda t: view(rng.choice(CATALOGUE).product_id, t, rng.randint(0, 300)), lambda t: saved("T-1", t),
+              lambda t: page(rng.choice(["farm_story", "brewing_guide", "unlisted"]), t), lambda t: opened(t),
+              lambda t: ordered(rng.choice([CATALOGUE[0].product_id, "unknown"]), t)]
+    rows = [rng.choice(makers)(AT + timedelta(hours=rng.randint(-900, 5), minutes=rng.randint(0, 59)))
+            for _ in range(rng.randint(1, 40))]
+    rows.sort(key=lambda r: r["timestamp"])
+    stored = [(datetime.fromisoformat(r["timestamp"]), r["data_category"],
+               {k: v for k, v in r.items() if k != "data_category"}) for r in rows]
+    assert np.array_equal(F.stored_vector(stored, VOCAB, at=AT), F.client_vector(rows, VOCAB, at=AT))
+    assert F.content_types_seen(stored) == {r["properties"]["content_type"] for r in rows if r["type"] == "page"}
+
+
 def test_reliability_grows_with_evidence_and_is_zero_without() -> None:
     weight = reliability({F.BROWSING: 9.0, F.CONTENT: 1.0}, [F.BROWSING, F.CONTENT, F.EMAIL], prior_events=1.0)
     assert weight.tolist() == pytest.approx([0.9, 0.5, 0.0])

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -118,15 +118,27 @@ def vocabulary(products: Iterable[CatalogueProduct], content_types: Iterable[str
     )
 
 
-def content_types_seen(rows: Iterable[Mapping[str, Any]]) -> set[str]:
-    """The `content_type`s of content pages among rows (for a vocabulary when pages are not listed)."""
-    kinds = (_props(r).get("content_type") for r in rows if r.get("data_category") == CONTENT)
+Stored = tuple[datetime, str, Mapping[str, Any]]
+"""An event as the store keeps it: its instant, its data category and the raw message
+(`consent.gateway.Prefetched.rows`), read without a copy of the message per row."""
+
+
+def content_types_seen(rows: Iterable[Stored]) -> set[str]:
+    """The `content_type`s of content pages among stored rows (for a vocabulary when pages are not listed)."""
+    kinds = (_props(raw).get("content_type") for _, category, raw in rows if category == CONTENT)
     return {k for k in kinds if isinstance(k, str)}
 
 
 def client_vector(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: datetime,
                   half_life_days: float = HALF_LIFE_DAYS) -> np.ndarray:
     """One client's features from their rows before `at` (rows at or after `at` are ignored)."""
+    return _tally(_stored(rows), vocab, at=at, half_life_days=half_life_days)[0]
+
+
+def stored_vector(rows: Iterable[Stored], vocab: Vocabulary, *, at: datetime,
+                  half_life_days: float = HALF_LIFE_DAYS) -> np.ndarray:
+    """`client_vector` of rows as stored: a fit tallies every pooled client's events, and a copy of
+    each message with its category added, then its timestamp parsed again, were a third of it."""
     return _tally(rows, vocab, at=at, half_life_days=half_life_days)[0]
 
 
@@ -136,7 +148,7 @@ def block_evidence(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: 
     views (browsing), content visits, email opens, units bought. A block's shares are estimates
     from that many events: with one content visit "100 % sourcing" says little, with forty a lot
     (the placement weighs each block by it; see `estimator.reliability`)."""
-    return _tally(rows, vocab, at=at, half_life_days=half_life_days)[1]
+    return _tally(_stored(rows), vocab, at=at, half_life_days=half_life_days)[1]
 
 
 def vector_and_evidence(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: datetime,
@@ -147,22 +159,30 @@ def vector_and_evidence(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *,
     that block's events), so leaving its rows out changes neither the vector nor the other
     blocks' evidence: a placement that uses only the blocks with evidence reads the vector of all
     its rows."""
-    return _tally(rows, vocab, at=at, half_life_days=half_life_days)
+    return _tally(_stored(rows), vocab, at=at, half_life_days=half_life_days)
 
 
-def _tally(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: datetime,
+def _stored(rows: Iterable[Mapping[str, Any]]) -> Iterator[Stored]:
+    """Rows as readers get them (the message with its `data_category`) as stored rows; a row without
+    a readable timestamp is left out."""
+    for row in rows:
+        stamp = _instant(row)
+        if stamp is not None:
+            yield stamp, str(row.get("data_category")), row
+
+
+def _tally(rows: Iterable[Stored], vocab: Vocabulary, *, at: datetime,
            half_life_days: float) -> tuple[np.ndarray, dict[str, float]]:
     """The feature vector and, per block, the recency-weighted number of events behind it."""
     x = np.zeros(len(vocab.features))
     col = vocab.columns_by_key()
     views = saves = pages = content_seconds = dwell = opens = units = 0.0
     first: datetime | None = None  # of the events some block rests on, for the open rate's weeks
-    for row in rows:
-        stamp = _instant(row)
-        if stamp is None or stamp >= at:
+    for stamp, cat, row in rows:
+        if stamp >= at:
             continue
         w = 0.5 ** ((at - stamp).total_seconds() / 86400.0 / half_life_days)
-        props, name, cat = _props(row), _name(row), row.get("data_category")
+        props, name = _props(row), _name(row)
         if cat == BROWSING and name == "Product Viewed":
             pid = props.get("product_id")
             if not isinstance(pid, str) or pid not in vocab.product_category:

@@ -356,11 +356,13 @@ def _vectors(conn: Connection, pool: Sequence[str], vocab: F.Vocabulary, *, as_o
     seen: set[str] = set()
     for start in range(0, len(pool), _CHUNK):
         part = pool[start : start + _CHUNK]
-        rows = gateway.read(conn, readers.BEHAVIOUR, part, at=as_of, book=book)  # the ledgers the fit read
+        fetched = gateway.prefetch(conn, part, until=as_of, categories=readers.BEHAVIOUR.categories,
+                                   book=book)  # with the ledgers the fit read; the policy applies in `rows`
+        rows = {c: fetched.rows(readers.BEHAVIOUR, c, at=as_of) for c in part}
         seen |= {t for found in rows.values() for t in F.content_types_seen(found)}
-        mine = [c for c in part if len(rows.get(c, ())) >= MIN_EVENTS]
+        mine = [c for c in part if len(rows[c]) >= MIN_EVENTS]
         kept += mine
-        vectors += [F.client_vector(rows[c], vocab, at=as_of) for c in mine]
+        vectors += [F.stored_vector(rows[c], vocab, at=as_of) for c in mine]
     return kept, np.vstack(vectors) if vectors else np.zeros((0, len(vocab.features))), seen
 
 
