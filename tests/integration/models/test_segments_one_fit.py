@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -106,3 +107,19 @@ def test_a_failed_fit_lets_the_next_caller_fit(engine: Engine, slow_fit: SlowFit
         _model(engine)
     monkeypatch.setattr(segments, "fit", slow_fit)
     assert _model(engine) == "model-1"
+
+
+def test_a_new_process_serves_the_model_kept_in_the_store_while_one_page_refits(
+        engine: Engine, slow_fit: SlowFit, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A restarted server has no model in memory: while its first page fits (a late event since the
+    weekly job kept the period's model), the others get the kept one instead of waiting."""
+    kept = SimpleNamespace(model_version="kept-by-the-weekly-job")
+    monkeypatch.setattr(segments, "_stored", lambda conn, *, as_of, mark: kept if mark is None else None)
+    slow_fit.block = True
+    with ThreadPoolExecutor(1) as pool:
+        refitting = pool.submit(_model, engine)
+        assert slow_fit.started.wait(10)
+        assert [_model(engine) for _ in range(3)] == [kept] * 3
+        slow_fit.release.set()
+        assert refitting.result(10) == "model-1"
+    assert _model(engine) == "model-1" and slow_fit.calls == 1

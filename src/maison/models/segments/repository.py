@@ -42,12 +42,13 @@ def client_ids(conn: Connection) -> list[str]:
     return [str(r[0]) for r in conn.execute(select(clients.c.id).where(clients.c.merged_into.is_(None)))]
 
 
-def stored_model(conn: Connection, *, as_of: datetime, mark: tuple[Any, ...]) -> dict[str, Any] | None:
-    """The payload of the model kept for this period and data mark, if any."""
-    wanted = _plain(mark)
+def stored_model(conn: Connection, *, as_of: datetime, mark: tuple[Any, ...] | None) -> dict[str, Any] | None:
+    """The payload of the model kept for this period and data mark, if any (`mark` None: the model
+    kept for the period under whatever mark, the data before it may have changed since)."""
+    wanted = None if mark is None else _plain(mark)
     rows = conn.execute(select(segment_models.c.mark, segment_models.c.payload)
                         .where(segment_models.c.as_of == as_of).order_by(segment_models.c.id.desc()))
-    return next((dict(r.payload) for r in rows if r.mark == wanted), None)
+    return next((dict(r.payload) for r in rows if wanted is None or r.mark == wanted), None)
 
 
 def kept_marks(conn: Connection, *, as_of: datetime) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:

@@ -156,10 +156,11 @@ def model_as_of(conn: Connection, *, at: datetime, keep: bool = False,
 
     In-process first, then the model kept in the store for the period and data mark, else a fit.
     One thread of the process fits a period at a time: while it does, another thread asking gets
-    the period's model of the data before the change, if this process has one (a page is not held
-    for a fit because a late event arrived; the client is still placed from their events as of
-    the instant, and a member whose consent no longer pools them is dropped by the members' own
-    ledgers), else waits for that fit. A single caller always gets the model of the data now.
+    the period's model of the data before the change, this process's or else the one kept in the
+    store (a page is not held for a fit because a late event arrived; the client is still placed
+    from their events as of the instant, and a member whose consent no longer pools them is
+    dropped by the members' own ledgers), else waits for that fit. A single caller always gets
+    the model of the data now.
     `keep`: store a model fitted here for other processes (the weekly job, which runs often and
     each time in a new process, asks for it): in a transaction of its own, or in the caller's
     when the caller holds SQLite's write lock (see `_keep`). `parts`: how a fit here computes
@@ -179,7 +180,13 @@ def model_as_of(conn: Connection, *, at: datetime, keep: bool = False,
             previous = [m for k, m in _cache.items() if k[:2] == key[:2]]
         if previous:  # another thread refits the period: its model of the data before meanwhile
             return previous[-1]
-        running.wait()  # the period's first fit here: one at a time, then its model if the data is the same
+        kept = _stored(conn, as_of=as_of, mark=None)  # a new process: the model kept under an older mark
+        if kept is not None:
+            with _lock:
+                if key[:2] in _fitting:  # still fitting: the others take it from the cache meanwhile
+                    _cache[(*key[:2], ("kept", kept.model_version))] = kept
+            return kept
+        running.wait()  # the period's first fit anywhere: one at a time, then its model if the data is the same
     try:
         model = _stored(conn, as_of=as_of, mark=mark)
         if model is None:
@@ -199,8 +206,9 @@ def model_as_of(conn: Connection, *, at: datetime, keep: bool = False,
     return model
 
 
-def _stored(conn: Connection, *, as_of: datetime, mark: tuple[Any, ...]) -> SegmentModel | None:
-    """The model kept for the period under this data mark, read back (None: none, or not readable)."""
+def _stored(conn: Connection, *, as_of: datetime, mark: tuple[Any, ...] | None) -> SegmentModel | None:
+    """The model kept for the period under this data mark (None: under any), read back (None: none,
+    or not readable)."""
     payload = repo.stored_model(conn, as_of=as_of, mark=mark)
     if payload is None:
         return None
