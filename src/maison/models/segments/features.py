@@ -137,8 +137,9 @@ def client_vector(rows: Sequence[Mapping[str, Any]], vocab: Vocabulary, *, at: d
 
 def stored_vector(rows: Iterable[Stored], vocab: Vocabulary, *, at: datetime,
                   half_life_days: float = HALF_LIFE_DAYS) -> np.ndarray:
-    """`client_vector` of rows as stored: a fit tallies every pooled client's events, and a copy of
-    each message with its category added, then its timestamp parsed again, were a third of it."""
+    """`client_vector` of rows as stored: a fit tallies every pooled client's events, and needs
+    neither a copy of each message with its category added nor its timestamp parsed again (about
+    6% of a fit's CPU at 20,000 clients)."""
     return _tally(rows, vocab, at=at, half_life_days=half_life_days)[0]
 
 
