@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from maison.core.db import make_engine, upgrade
 from maison.core.schema import metadata
 from maison.core.settings import Settings
+from maison.models.segments import service as segments
+from maison.personalize import cohort
 
 # Keys, exports and other MAISON_HOME files of code paths that use the process settings.
 os.environ.setdefault("MAISON_HOME", tempfile.mkdtemp(prefix="maison-test-home-"))
@@ -84,6 +86,10 @@ def _truncate(engine: Engine) -> None:
     names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    # The next test reuses this database's URL: the in-process caches keyed by it would otherwise
+    # answer from this test's rows (a TRUNCATE fires no trigger, so the marks cannot tell).
+    segments.clear_cache(engine)
+    cohort.clear_cache(engine)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -33,7 +33,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from maison.analytics import aggregates
 from maison.analytics.sweeps import Codes
@@ -148,6 +148,15 @@ def _still_pooled(conn: Connection, members: tuple[str, ...], client_id: str, *,
     return tuple(m for m in _pooled(conn, members).at(at) if m != client_id)
 
 
+def clear_cache(engine: Engine | None = None) -> None:
+    """Forget the cached member lists' spans of one store (None: of all), emptied by other means
+    than deletes (a TRUNCATE fires no trigger, so the ledger's marks cannot tell)."""
+    url = None if engine is None else engine.url.render_as_string(hide_password=True)
+    with _lock:
+        for key in [k for k in _pools if url is None or k[0] == url]:
+            del _pools[key]
+
+
 def _pooled(conn: Connection, members: tuple[str, ...]) -> PooledSpans:
     """When each member is pooled, under the ledger as it is now: cached per member list and
     ledger mark. A new mark (a consent banner anywhere in the shop) reads again the ledgers of the
@@ -155,11 +164,12 @@ def _pooled(conn: Connection, members: tuple[str, ...]) -> PooledSpans:
     key = (_database(conn), members)
     with _lock:
         found = _pools.get(key)
-    mark = segment_marks.consent_mark(conn, since=found.mark if found else None)
+        others = [p for k, p in _pools.items() if k[0] == key[0]] if found is None else []
+    mark = segment_marks.consent_mark(conn, since=found.mark if found else others[-1].mark if others else None)
     if found is None or found.mark != mark:
         touched = segment_marks.consent_added(conn, then=found.mark, now=mark) if found else None
-        found = (PooledSpans.read(conn, members, mark) if found is None or touched is None
-                 else found.updated(conn, touched, mark))
+        found = (PooledSpans.read(conn, members, mark, known=[p for p in others if p.mark == mark])
+                 if found is None or touched is None else found.updated(conn, touched, mark))
         with _lock:
             _pools[key] = found
             _pools.move_to_end(key)
@@ -180,8 +190,20 @@ class PooledSpans:
         self._positions = positions if positions is not None else {m: i for i, m in enumerate(members)}
 
     @classmethod
-    def read(cls, conn: Connection, members: tuple[str, ...], mark: marks.Mark) -> PooledSpans:
-        book = consent.book(conn, members, answering=segments.POOL_PURPOSES)
+    def read(cls, conn: Connection, members: tuple[str, ...], mark: marks.Mark,
+             known: Sequence[PooledSpans] = ()) -> PooledSpans:
+        """The members' spans, their ledgers read, except those that `known` (other segments' spans
+        under the same ledger mark) hold already: a refitted model's segments are the same clients
+        shared out anew, and each segment's first page read all its members' ledgers again."""
+        held = {m for spans in known for m in spans.members}
+        missing = [m for m in members if m not in held]
+        book = consent.book(conn, missing, answering=segments.POOL_PURPOSES) if missing or not known else None
+        if known:
+            entries = {c: e for spans in known for c, e in spans.book.entries.items()}
+            book = consent.ConsentBook({**{m: entries[m] for m in members if m in entries and m in held},
+                                        **(book.entries if book is not None else {})},
+                                       answering=frozenset(segments.POOL_PURPOSES))
+        assert book is not None
         return cls(members, book, _Spans.pooled(book, enumerate(members)), mark)
 
     def updated(self, conn: Connection, clients: set[str], mark: marks.Mark) -> PooledSpans:

@@ -108,3 +108,34 @@ def test_a_member_whose_consent_moved_to_another_client_is_pooled_no_longer(
         answer = cohort._pooled(conn, members).at(later)
     assert asked == [{"cl_01"}]
     assert answer == members == expected(engine, members, later)
+
+
+def test_a_refitted_segment_reads_only_the_members_no_cached_segment_holds(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refit shares the same clients out anew into segments: a new segment's first answer takes
+    the ledgers the old segments hold under the same ledger mark and reads only the others, and
+    it answers as a fresh read does. After a new entry, a new list reads all its members."""
+    rng = random.Random(5)
+    everyone = [f"cl_{n:02d}" for n in range(40)]
+    with engine.begin() as conn:
+        consent.record(conn, entries(rng, everyone, 200, start=-600), now=T0)
+    old = (tuple(everyone[:20]), tuple(everyone[20:35]))
+    new = tuple(rng.sample(everyone, 30))
+    asked: list[set[str]] = []
+    real = consent.book
+    monkeypatch.setattr(consent, "book", lambda conn, ids, **kw: asked.append(set(ids)) or real(conn, ids, **kw))
+    with engine.connect() as conn:
+        for members in old:
+            cohort._pooled(conn, members)
+        asked.clear()
+        pooled = cohort._pooled(conn, new)
+    assert asked == [set(new) - set(everyone[:35])]  # none of these is in an old segment
+    for at in (T0 + timedelta(minutes=m) for m in range(-700, 700, 35)):
+        assert pooled.at(at) == expected(engine, new, at), at
+    with engine.begin() as conn:
+        consent.record(conn, entries(rng, everyone[:3], 2, start=0), now=T0)
+    asked.clear()
+    other = tuple(reversed(new))
+    with engine.connect() as conn:
+        cohort._pooled(conn, other)
+    assert asked == [set(other)]  # the ledger changed since the others were read: all of them

@@ -42,7 +42,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from maison.analytics import aggregates
@@ -246,10 +246,13 @@ def _keep(conn: Connection, model: SegmentModel, mark: tuple[Any, ...]) -> None:
         _log.warning("segment model of %s not kept (%s)", model.as_of.isoformat(), error)
 
 
-def clear_cache() -> None:
+def clear_cache(engine: Engine | None = None) -> None:
+    """Forget the models and marks cached for one store (None: for all)."""
+    url = None if engine is None else engine.url.render_as_string(hide_password=True)
     with _lock:
-        _cache.clear()
-        _marks.clear()
+        for cache in (_cache, _marks):
+            for key in [k for k in cache if url is None or k[0] == url]:
+                del cache[key]
 
 
 def pooled(book: consent.ConsentBook, client_id: str, *, at: datetime | None) -> bool:
