@@ -20,8 +20,6 @@ from sqlalchemy.engine import make_url
 from maison.core.db import make_engine, upgrade
 from maison.core.schema import metadata
 from maison.core.settings import Settings
-from maison.models.segments import service as segments
-from maison.personalize import cohort
 
 # Keys, exports and other MAISON_HOME files of code paths that use the process settings.
 os.environ.setdefault("MAISON_HOME", tempfile.mkdtemp(prefix="maison-test-home-"))
@@ -88,6 +86,9 @@ def _truncate(engine: Engine) -> None:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     # The next test reuses this database's URL: the in-process caches keyed by it would otherwise
     # answer from this test's rows (a TRUNCATE fires no trigger, so the marks cannot tell).
+    from maison.models.segments import service as segments  # here: after MAISON_HOME is set above
+    from maison.personalize import cohort
+
     segments.clear_cache(engine)
     cohort.clear_cache(engine)
 
