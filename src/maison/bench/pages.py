@@ -37,8 +37,9 @@ from maison.bench.figures import percentile
 from maison.consent import service as consent
 from maison.consent.entities import EntryKind, LedgerEntry
 from maison.core.db import reading
-from maison.core.schema import events
+from maison.core.settings import IngestSettings
 from maison.identity import repository as identity
+from maison.ingest.service import ingest
 from maison.models.segments import service as segments
 from maison.personalize import cohort as cohorts
 from maison.personalize import service
@@ -111,7 +112,8 @@ def run(engine: Engine, *, n_clients: int, n_products: int, sample: int, seed: i
                                    ("L2/L3 client: an identity merge before each page", cohort, sign_in)):
         times, in_cohort = timed_pages(engine, list(zip(clients, shown, strict=False)), at=AT, before_each=hook)
         rows.append(_row(measure, times, in_cohort))
-    late_event(engine, rng.choice(everyone))
+    users = {c.id: c.user for c in loaded.clients}
+    late_event(engine, [users[c] for c in cohort], shown[0])
     times, in_cohort = concurrent_pages(engine, list(zip(cohort, shown, strict=False)), at=AT, threads=4)
     rows.append(_row("L2/L3 client: 4 at once after a late event", times, in_cohort))
     return {"clients": n_clients, "products": n_products, "events": loaded.events, "seed": seed,
@@ -123,15 +125,20 @@ def _row(measure: str, times: list[float], in_cohort: int) -> dict[str, Any]:
             "p99_ms": percentile(times, 99), "max_ms": max(times, default=0.0)}
 
 
-def late_event(engine: Engine, client_id: str) -> None:
-    """A view dated before the model's period, stored now (an offline till's batch, a client's clock):
-    the model's data mark moves."""
+def late_event(engine: Engine, user_ids: Sequence[str], product_id: str) -> None:
+    """A view dated before the model's period, ingested now (an offline till's batch, a client's
+    clock), by the first of these clients whose consent then let it be stored (the gate drops the
+    others'): the model's data mark moves."""
     stamp = segments.fit_instant(AT) - timedelta(days=3)
-    with engine.begin() as conn:
-        conn.execute(events.insert(), {
-            "source": "bench", "message_id": f"late-{client_id}", "client_id": client_id, "type": "track",
-            "event": "Product Viewed", "timestamp": stamp, "received_at": AT, "data_category": "browsing_behaviour",
-            "raw": {"type": "track", "event": "Product Viewed", "timestamp": stamp.isoformat(), "properties": {}}})
+    for user_id in user_ids:
+        with engine.begin() as conn:
+            result = ingest(conn, [{"type": "track", "event": "Product Viewed", "userId": user_id,
+                                    "messageId": f"late-{user_id}", "timestamp": stamp.isoformat(),
+                                    "properties": {"product_id": product_id, "dwell_seconds": 30}}],
+                            source="bench", received_at=AT, limits=IngestSettings())
+        if result.accepted:
+            return
+    raise RuntimeError("no client's consent let a late event be stored: nothing would be measured")
 
 
 def concurrent_pages(engine: Engine, pairs: Sequence[tuple[str, str]], *, at: datetime,
