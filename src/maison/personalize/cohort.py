@@ -195,15 +195,15 @@ class PooledSpans:
         """The members' spans, their ledgers read, except those that `known` (other segments' spans
         under the same ledger mark) hold already: a refitted model's segments are the same clients
         shared out anew, and each segment's first page read all its members' ledgers again."""
-        held = {m for spans in known for m in spans.members}
-        missing = [m for m in members if m not in held]
-        book = consent.book(conn, missing, answering=segments.POOL_PURPOSES) if missing or not known else None
-        if known:
-            entries = {c: e for spans in known for c, e in spans.book.entries.items()}
-            book = consent.ConsentBook({**{m: entries[m] for m in members if m in entries and m in held},
-                                        **(book.entries if book is not None else {})},
+        if not known:
+            book = consent.book(conn, members, answering=segments.POOL_PURPOSES)
+        else:
+            held = {m for spans in known for m in spans.members}
+            missing = [m for m in members if m not in held]
+            entries = {c: e for spans in known for c, e in spans.book.entries.items()}  # of held members only
+            fresh = consent.book(conn, missing, answering=segments.POOL_PURPOSES).entries if missing else {}
+            book = consent.ConsentBook({**{m: entries[m] for m in members if m in entries}, **fresh},
                                        answering=frozenset(segments.POOL_PURPOSES))
-        assert book is not None
         return cls(members, book, _Spans.pooled(book, enumerate(members)), mark)
 
     def updated(self, conn: Connection, clients: set[str], mark: marks.Mark) -> PooledSpans:
