@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -179,18 +179,76 @@ class BuyersTimeline:
         self.end = end
         self._times = [t for t, _ in pairs]
         self._names = sorted({pid for _, pid in pairs})
-        code = {pid: i for i, pid in enumerate(self._names)}
-        self._codes = np.array([code[pid] for _, pid in pairs], dtype=np.int64)
+        self._index = {pid: i for i, pid in enumerate(self._names)}
+        self._codes = np.array([self._index[pid] for _, pid in pairs], dtype=np.int64)
         self._clients = sorted(first_client.values())
+        self._translations: dict[tuple[int, int], tuple[Sequence[str], np.ndarray]] = {}
+
+    @property
+    def names(self) -> Sequence[str]:
+        """The products bought before `end`, by code."""
+        return self._names
 
     def at(self, before: datetime) -> tuple[dict[str, int], int]:
-        """`distinct_buyers(conn, before=before)`, for `before` up to `end`: the pairs first bought
-        before it counted per product in C (a clientele's pairs are hundreds of thousands)."""
+        """`distinct_buyers(conn, before=before)`, for `before` up to `end`."""
+        counts, clients = self.counts_at(before)
+        return dict(counts), clients
+
+    def counts_at(self, before: datetime) -> tuple[BuyerCounts, int]:
+        """`at(before)` with the buyers per product as `BuyerCounts`: the pairs first bought before
+        it counted per product in C (a clientele's pairs are hundreds of thousands), and no
+        dictionary built unless asked."""
         if before > self.end:
             raise ValueError(f"{before.isoformat()} is after the orders read (up to {self.end.isoformat()})")
         counted = np.bincount(self._codes[: bisect_left(self._times, before)], minlength=len(self._names))
-        names = self._names
-        return {names[i]: int(counted[i]) for i in np.flatnonzero(counted).tolist()}, bisect_left(self._clients, before)
+        return BuyerCounts(self, counted), bisect_left(self._clients, before)
+
+    def codes_of(self, names: Sequence[str]) -> np.ndarray:
+        """Each name's code in this timeline, or the code past the last one (never bought before
+        `end`); kept for the last few lists asked (a job asks for each segment's at every instant)."""
+        key = (id(names), len(names))
+        found = self._translations.get(key)
+        if found is None or found[0] is not names:
+            index, past = self._index, len(self._names)
+            found = self._translations[key] = (names, np.array([index.get(n, past) for n in names], dtype=np.int64))
+            while len(self._translations) > 32:
+                del self._translations[next(iter(self._translations))]
+        return found[1]
+
+
+class BuyerCounts(Mapping[str, int]):
+    """Distinct buyers per product at an instant (`BuyersTimeline.counts_at`): a mapping of the
+    products bought (worked out when first read as one), and `among`, the counts of a list of
+    products as an array. A job's cohorts look up thousands of products at hundreds of
+    instants; one dictionary per instant, then one look-up per product, was seconds of a run."""
+
+    def __init__(self, timeline: BuyersTimeline, counted: np.ndarray) -> None:
+        self._timeline, self._counted = timeline, counted
+        self._padded = np.append(counted, 0)  # a last code for products never bought
+        self._dict: dict[str, int] | None = None
+
+    def among(self, names: Sequence[str]) -> np.ndarray:
+        """The buyers of each product named (0 for one never bought), in the order given."""
+        found: np.ndarray = self._padded[self._timeline.codes_of(names)]
+        return found
+
+    def _mapping(self) -> dict[str, int]:
+        if self._dict is None:
+            names = self._timeline.names
+            self._dict = {names[i]: int(self._counted[i]) for i in np.flatnonzero(self._counted).tolist()}
+        return self._dict
+
+    def __getitem__(self, product_id: str) -> int:
+        return self._mapping()[product_id]
+
+    def get(self, product_id: str, default: Any = None) -> Any:
+        return self._mapping().get(product_id, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._mapping())
+
+    def __len__(self) -> int:
+        return len(self._mapping())
 
 
 def co_purchases(conn: Connection, *, before: datetime) -> dict[str, Counter[str]]:

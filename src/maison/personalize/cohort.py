@@ -262,7 +262,7 @@ class SharedReads:
     def __init__(self, conn: Connection, *, until: datetime) -> None:
         self.conn, self.until = conn, until
         self._segments: dict[tuple[Any, ...], SegmentReads] = {}
-        self._buyers: dict[datetime, tuple[dict[str, int], int]] = {}
+        self._buyers: dict[datetime, tuple[aggregates.BuyerCounts, int]] = {}
         self._buyers_timeline: aggregates.BuyersTimeline | None = None
         self._models: dict[datetime, segments.SegmentModel | None] = {}
         self._timeline: tuple[Sequence[Product], SalesTimeline] | None = None
@@ -340,14 +340,14 @@ class SharedReads:
             self._models[period] = segments.model_as_of(self.conn, at=at, keep=True)  # for the next runs
         return self._models[period]
 
-    def distinct_buyers(self, at: datetime) -> tuple[dict[str, int], int]:
+    def distinct_buyers(self, at: datetime) -> tuple[aggregates.BuyerCounts, int]:
         """`aggregates.distinct_buyers(conn, before=at)` for `at` up to the job's horizon, from one read
         of the orders (`aggregates.BuyersTimeline`)."""
         found = self._buyers.get(at)
         if found is None:
             if self._buyers_timeline is None:
                 self._buyers_timeline = aggregates.BuyersTimeline(self._order_rows(), end=self.until)
-            found = self._buyers[at] = self._buyers_timeline.at(at)
+            found = self._buyers[at] = self._buyers_timeline.counts_at(at)
         return found
 
 
@@ -584,7 +584,10 @@ class SegmentAt:
         if self._frequent[0] != min_buyers or self._frequent[1] is not all_buyers:
             codes = np.flatnonzero(self._counted >= max(min_buyers, 1))
             names = self._bought.names
-            overall = np.array([all_buyers.get(names[c], 0) for c in codes.tolist()], dtype=np.int64)
+            if isinstance(all_buyers, aggregates.BuyerCounts):  # a job's: the counts of all names as an array
+                overall = all_buyers.among(names)[codes]
+            else:
+                overall = np.array([all_buyers.get(names[c], 0) for c in codes.tolist()], dtype=np.int64)
             self._frequent = (min_buyers, all_buyers, (codes, self._counted[codes], overall))
         return self._frequent[2]
 

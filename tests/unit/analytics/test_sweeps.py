@@ -336,9 +336,13 @@ def test_a_jobs_one_read_of_the_orders_counts_each_instants_buyers_as_the_aggreg
     with engine.connect() as conn:
         timeline = aggregates.BuyersTimeline.read(conn, end=horizon)
         answers = {t: timeline.at(t) for t in instants}
+        asked = ["p-only", "p2", "never-bought", *sorted({p for a in answers.values() for p in a[0]})]
         for t in instants:
             assert answers[t] == buyers_by_definition(conn, before=t), t
             assert aggregates.distinct_buyers(conn, before=t) == answers[t]
+            counts, clients = timeline.counts_at(t)  # the same, as an array for a list of products
+            assert (dict(counts), clients) == answers[t]
+            assert counts.among(asked).tolist() == [answers[t][0].get(p, 0) for p in asked], t
         try:
             timeline.at(horizon + US)
         except ValueError as error:
