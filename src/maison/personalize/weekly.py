@@ -60,6 +60,7 @@ class WeekRun:
     already_sent: int  # recorded by an earlier run
     not_due: int  # send instant still ahead of `now`
     seconds: float
+    fit_seconds: float | None = None  # the week's segment model fitted before the workers started (workers > 1)
 
 
 def run_week(
@@ -176,7 +177,9 @@ def _in_processes(
     url = engine.url.render_as_string(hide_password=False)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connections
     with context.Manager() as manager, ProcessPoolExecutor(workers, mp_context=context) as pool:
+        fitting = datetime.now(UTC)
         _fit_first(engine, monday, pool, url, workers)
+        fit_seconds = (datetime.now(UTC) - fitting).total_seconds()
         done = manager.Queue()
         futures = [pool.submit(_worker, url, monday, now, share, chunk, done) for share in shares if share]
         pending = set(futures)
@@ -187,7 +190,7 @@ def _in_processes(
         runs = [f.result() for f in futures]
     return WeekRun(iso_week(monday), sum(r.clients for r in runs), sum(r.sent for r in runs),
                    sum(r.withheld for r in runs), sum(r.already_sent for r in runs), sum(r.not_due for r in runs),
-                   (datetime.now(UTC) - started).total_seconds())
+                   (datetime.now(UTC) - started).total_seconds(), fit_seconds)
 
 
 def _fit_first(engine: Engine, monday: date, pool: Executor, url: str, workers: int) -> None:

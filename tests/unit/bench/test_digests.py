@@ -114,3 +114,18 @@ def test_the_command_prints_the_verdict_and_writes_the_figures(tmp_path: Path) -
     assert [r["measure"] for r in figures["rows"]][1:] == [
         "weekly.run_week, every client", "service.produce, one client per transaction (baseline)"]
     assert isinstance(figures["load_average_before"], float)
+    assert job["cpu_seconds"] > 0 and job["fit_seconds"] is None  # one process: the fit is inside the job
+    assert "s of CPU" in answer.output
+
+
+def test_with_workers_the_job_counts_their_cpu_and_reports_the_fit_apart(sqlite_engine: Engine) -> None:
+    """The workers' CPU is counted once they have ended (a wall-clock share of one process alone would
+    say about one core), and the fit before them is timed on its own."""
+    said: list[str] = []
+    result = digests.run(sqlite_engine, n_clients=120, n_products=200, sample=1, seed=9, say=said.append, workers=2)
+    job = result["job"]
+    assert job["clients"] == 120 and job["sent"] + job["withheld"] == 120
+    assert 0 < job["fit_seconds"] < job["seconds"]
+    # the workers did the composing: this process alone used a tenth of a second here
+    assert job["cpu_seconds"] > 1.0 and job["cpu_seconds"] <= 2.5 * job["seconds"] + 1.0
+    assert any("segment model's fit took" in line for line in said)
