@@ -17,6 +17,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from maison.analytics import aggregates
+from maison.analytics.entities import Sale
 from maison.consent.entities import EntryKind, LedgerEntry, Use
 from maison.consent.gateway import Prefetched
 from maison.consent.service import ConsentBook
@@ -89,6 +91,16 @@ def test_pooled_members_and_their_buyers_at_every_instant_are_those_of_the_per_c
 SHOP = {"A": 12, "B": 3, "C": 1}  # all clients' buyers per product ("D": none outside the segment)
 
 
+def shop_counts() -> aggregates.BuyerCounts:
+    """`SHOP` as a job holds it (`SharedReads.distinct_buyers`): counted from one read of the orders."""
+    rows = [aggregates.OrderRow(T0 - timedelta(days=1), f"o-{pid}-{i}", (Sale(pid, 1, T0 - timedelta(days=1)),),
+                                f"shopper-{i}")
+            for pid, n in SHOP.items() for i in range(n)]
+    counts, _ = aggregates.BuyersTimeline(rows, end=T0).counts_at(T0)
+    assert dict(counts) == SHOP
+    return counts
+
+
 def test_affinities_at_every_instant_are_those_of_the_counted_buyers() -> None:
     """The lift of each product members bought at least twice, the client's own purchase left out:
     the segment's answer is `signals.affinities` of the per-client path's buyers."""
@@ -118,6 +130,8 @@ def test_affinities_at_every_instant_are_those_of_the_counted_buyers() -> None:
             assert now.affinities(without, client, SHOP, 40, min_buyers=0) == signals.affinities(
                 *signals.buyers(r for kept in rows.values() for r in kept), SHOP, 40, min_buyers=0), (client, at)
             assert now.affinities(tuple(list(without)), client, SHOP, 40, min_buyers=2) == found  # an equal copy
+            # the shop's counts as a job holds them (an array per instant, looked up by product code)
+            assert reads.at(at).affinities(without, client, shop_counts(), 40, min_buyers=2) == found, (client, at)
             assert now.affinities(without[:1], client, SHOP, 40, min_buyers=2) is None  # not "all but the client"
             if client in now.pooled:
                 assert now.affinities(now.pooled, client, SHOP, 40, min_buyers=2) is None  # the client among them
