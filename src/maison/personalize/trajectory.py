@@ -145,11 +145,40 @@ class SalesTimeline:
             self._cache[key] = self._top_sellers(category, at)
         return self._cache[key]
 
+    def is_top_seller(self, category: str, product_id: str, at: datetime) -> bool:
+        """`product_id in top_sellers_at(category, at)`, without ranking the window: the product is
+        one when it sold in it and fewer than `TOP_N` others rank before it (more units, or as
+        many and an earlier product_id). A trajectory asks this at each of a client's views,
+        each at its own instant; ranking every product the category sold was most of a month's
+        summary."""
+        position = self._index.position.get(product_id)
+        if position is None:
+            return False
+        window = self._window(category, at)
+        if window is None:
+            return False
+        sold, units = window
+        i = int(np.searchsorted(sold, position))
+        if i == len(sold) or int(sold[i]) != position:
+            return False
+        mine = units[i]
+        return int(np.count_nonzero((units > mine) | ((units == mine) & (sold < position)))) < TOP_N
+
     def _top_sellers(self, category: str, at: datetime) -> frozenset[str]:
         """`top_sellers` of the products sold in `[at - WINDOW, at)`, ranked by those units."""
+        window = self._window(category, at)
+        if window is None:
+            return frozenset()
+        sold, units = window
+        best = np.lexsort((sold, -units))[:TOP_N]  # units, most first; then product_id (positions are in id order)
+        return frozenset(self._index.ids[i] for i in sold[best])
+
+    def _window(self, category: str, at: datetime) -> tuple[np.ndarray, np.ndarray] | None:
+        """The recommendable products of the category sold in `[at - WINDOW, at)` (positions,
+        ascending) and their units; None for a category the catalogue does not have."""
         code = self._index.codes.get(category)
         if code is None:
-            return frozenset()
+            return None
         first = epoch_micros(at - WINDOW) if self._since is None else max(epoch_micros(at - WINDOW), self._since)
         lines = self._by_category[code]
         lo, hi = np.searchsorted(lines.times, [first, epoch_micros(at)], side="left").tolist()
@@ -161,9 +190,7 @@ class SalesTimeline:
         else:
             sold, units = lines.sold, lines.units_between(lo, hi)
         eligible = (units > 0) & self._index.recommendable[sold]
-        sold, units = sold[eligible], units[eligible]
-        best = np.lexsort((sold, -units))[:TOP_N]  # units, most first; then product_id (positions are in id order)
-        return frozenset(self._index.ids[i] for i in sold[best])
+        return sold[eligible], units[eligible]
 
 
 _NEVER = np.iinfo(np.int64).min  # an order row with no earlier row of its order
@@ -277,7 +304,7 @@ def summarize_month(
     def share(test: Any) -> float | None:
         return sum(1 for p in seen if test(p)) / n if n else None
 
-    on_top = sum(1 for v, p in zip(views, seen, strict=True) if p.product_id in sales.top_sellers_at(p.category, v.at))
+    on_top = sum(1 for v, p in zip(views, seen, strict=True) if sales.is_top_seller(p.category, p.product_id, v.at))
     top = on_top / n if n else None
     tags = Counter(t for p in seen for t in set(p.tags))
     used = {m.data_category for m in [*views, *content]}

@@ -135,8 +135,10 @@ def test_top_sellers_at_any_instant_are_the_top_sellers_of_the_30_days_before_it
             timeline = SalesTimeline(sold, products)
         for at in instants:
             for category in (*categories, "Unknown"):
-                assert timeline.top_sellers_at(category, at) == _reference_top_sellers_at(sold, catalogue, category,
-                                                                                           at), (category, at, block)
+                expected = _reference_top_sellers_at(sold, catalogue, category, at)
+                assert timeline.top_sellers_at(category, at) == expected, (category, at, block)
+                for pid in (*(p.product_id for p in catalogue), "GONE"):  # a view's question, asked without ranking
+                    assert timeline.is_top_seller(category, pid, at) == (pid in expected), (category, pid, at, block)
 
 
 @pytest.mark.parametrize("block", [1, 2, 256], ids=["totals every line", "every other line", "no totals kept"])
@@ -158,5 +160,7 @@ def test_an_order_stored_again_after_a_clients_start_counts_once_at_its_first_ro
     at = t + timedelta(days=1)
     # from before the order's first row: its copy (H-4 x 9) is a repeat, so H-4 stays out of the top three
     assert timeline.since(t - timedelta(days=1)).top_sellers_at("Home", at) == {"H-1", "H-2", "H-3"}
+    assert [timeline.since(t + timedelta(minutes=90)).is_top_seller("Home", f"H-{i}", at) for i in (1, 2, 3, 4)] == [
+        False, True, False, True]
     # from between the two rows: the copy is the order's first row in the view, and counts
     assert timeline.since(t + timedelta(minutes=90)).top_sellers_at("Home", at) == {"H-4", "H-2"}
