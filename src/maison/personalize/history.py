@@ -13,6 +13,7 @@ speak in the client's days and parts of day ("viewed Thursday evening").
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -81,7 +82,8 @@ class Moment:
 
 @dataclass(frozen=True, slots=True)
 class ClientHistory:
-    """The client's usable events before `at`, in time order, and the zone they are told in."""
+    """The client's usable events before `at`, in time order (`from_rows` sorts them), and the zone
+    they are told in."""
 
     at: datetime
     zone: ZoneInfo
@@ -133,13 +135,18 @@ class ClientHistory:
         ]
 
     def since(self, start: datetime) -> ClientHistory:
-        return ClientHistory(self.at, self.zone, tuple(m for m in self.moments if m.at >= start))
+        """The moments at or after `start`: a slice, as they are in time order (`from_rows`)."""
+        return ClientHistory(self.at, self.zone, self.moments[bisect_left(self.moments, start, key=_instant):])
 
     def __iter__(self) -> Iterator[Moment]:
         return iter(self.moments)
 
     def __len__(self) -> int:
         return len(self.moments)
+
+
+def _instant(moment: Moment) -> datetime:
+    return moment.at
 
 
 def from_rows(rows: Iterable[Mapping[str, Any]], *, at: datetime, zone: ZoneInfo) -> ClientHistory:
