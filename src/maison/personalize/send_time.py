@@ -33,6 +33,7 @@ import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -202,6 +203,7 @@ def send_day(monday: date) -> date:
     return monday + timedelta(days=SEND_WEEKDAY)
 
 
+@lru_cache(maxsize=8192)  # a week's job asks about the same few days, minutes and zones for every client
 def local_instant(day: date, minute: int, zone: ZoneInfo) -> datetime:
     """`day` at `minute` local time, with the offset in force then.
 
