@@ -138,6 +138,11 @@ class ClientHistory:
         """The moments at or after `start`: a slice, as they are in time order (`from_rows`)."""
         return ClientHistory(self.at, self.zone, self.moments[bisect_left(self.moments, start, key=_instant):])
 
+    def between(self, start: datetime, end: datetime) -> tuple[Moment, ...]:
+        """The moments in `[start, end)`, in time order (a month of a taste trajectory)."""
+        moments = self.moments
+        return moments[bisect_left(moments, start, key=_instant) : bisect_left(moments, end, key=_instant)]
+
     def __iter__(self) -> Iterator[Moment]:
         return iter(self.moments)
 

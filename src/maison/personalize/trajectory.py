@@ -295,7 +295,7 @@ def summarize_month(
     vocabulary: Vocabulary,
 ) -> MonthSummary:
     """The metrics of one month (see module doc), without the plain-words text."""
-    inside = [m for m in history if month.start <= m.at < month.end]
+    inside = history.between(month.start, month.end)
     views = [m for m in inside if m.name == "Product Viewed" and m.product_id in products]
     seen = [products[str(v.product_id)] for v in views]
     content = [m for m in inside if m.name == "page" and m.data_category == "content_engagement"]

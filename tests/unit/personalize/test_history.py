@@ -34,6 +34,9 @@ def test_since_keeps_exactly_the_moments_at_or_after_the_instant_in_time_order(m
     assert [m.message_id for m in history.since(instant + timedelta(microseconds=1))] == [
         m.message_id for m in history if m.at > instant]
     assert history.since(instant).at == history.at and history.since(instant).zone is PARIS
+    for end in (instant, instant + timedelta(minutes=7), instant + timedelta(minutes=7, microseconds=1)):
+        assert [m.message_id for m in history.between(instant, end)] == [
+            m.message_id for m in history if instant <= m.at < end]
 
 
 def test_rows_at_or_after_the_history_instant_are_left_out() -> None:
