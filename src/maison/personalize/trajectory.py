@@ -82,13 +82,12 @@ def months(joined: datetime, at: datetime, zone: ZoneInfo) -> list[Month]:
 
 
 class SalesTimeline:
-    """All clients' sales in time order, to ask "what were the top sellers at instant t?".
+    """All clients' sales in time order, to ask "was this piece a top seller at instant t?".
 
     Built once from `analytics.aggregates.sales` (shop-wide, non-personal); each question is a
-    bisect and a count over 30 days of sales, answered once per category and instant. A client's
-    trajectory asks at every view, so the sales are kept as arrays (time, product, category,
-    units) and a question counts its window with NumPy; the answer is `top_sellers` over the
-    window's units, exactly.
+    bisect and a count over 30 days of sales. A client's trajectory asks at every view, so the
+    sales are kept as arrays (time, product, category, units) and a question counts its window
+    with NumPy; the answer is that of `top_sellers` over the window's units, exactly.
 
     A weekly job builds one timeline of every stored order (`of_orders`) and gives each client
     a view `since` the start of their months: the sales `aggregates.sales` would read from that
@@ -117,7 +116,7 @@ class SalesTimeline:
         `start`, and lines of an order row only when no earlier row of the same order was stored at
         or after `start`."""
         view = copy.copy(self)
-        view._since, view._cache = epoch_micros(start), {}
+        view._since = epoch_micros(start)
         return view
 
     def _build(self, products: Sequence[Product], lines: Sequence[tuple[Sale, int]]) -> None:
@@ -137,20 +136,13 @@ class SalesTimeline:
             for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
         ]
         self._since: int | None = None
-        self._cache: dict[tuple[str, datetime], frozenset[str]] = {}
-
-    def top_sellers_at(self, category: str, at: datetime) -> frozenset[str]:
-        key = (category, at)
-        if key not in self._cache:
-            self._cache[key] = self._top_sellers(category, at)
-        return self._cache[key]
 
     def is_top_seller(self, category: str, product_id: str, at: datetime) -> bool:
-        """`product_id in top_sellers_at(category, at)`, without ranking the window: the product is
-        one when it sold in it and fewer than `TOP_N` others rank before it (more units, or as
-        many and an earlier product_id). A trajectory asks this at each of a client's views,
-        each at its own instant; ranking every product the category sold was most of a month's
-        summary."""
+        """Whether the product is among `top_sellers` of the category's recommendable products sold
+        in `[at - WINDOW, at)`, ranked by those units: it is when it sold in the window and fewer
+        than `TOP_N` others rank before it (more units, or as many and an earlier product_id).
+        A trajectory asks at each of a client's views, each at its own instant; ranking every
+        product the category sold, for each view, was most of a month's summary."""
         position = self._index.position.get(product_id)
         if position is None:
             return False
@@ -163,15 +155,6 @@ class SalesTimeline:
             return False
         mine = units[i]
         return int(np.count_nonzero((units > mine) | ((units == mine) & (sold < position)))) < TOP_N
-
-    def _top_sellers(self, category: str, at: datetime) -> frozenset[str]:
-        """`top_sellers` of the products sold in `[at - WINDOW, at)`, ranked by those units."""
-        window = self._window(category, at)
-        if window is None:
-            return frozenset()
-        sold, units = window
-        best = np.lexsort((sold, -units))[:TOP_N]  # units, most first; then product_id (positions are in id order)
-        return frozenset(self._index.ids[i] for i in sold[best])
 
     def _window(self, category: str, at: datetime) -> tuple[np.ndarray, np.ndarray] | None:
         """The recommendable products of the category sold in `[at - WINDOW, at)` (positions,

@@ -110,7 +110,7 @@ def _reference_top_sellers_at(sold: list[Sale], products: list, category: str, a
 
 @settings(max_examples=60, deadline=None)
 @given(st.data())
-def test_top_sellers_at_any_instant_are_the_top_sellers_of_the_30_days_before_it(data) -> None:  # type: ignore[no-untyped-def]
+def test_a_piece_is_a_top_seller_at_any_instant_by_the_30_days_before_it(data) -> None:  # type: ignore[no-untyped-def]
     """Ties by product id, out-of-stock and restricted pieces never top sellers, sales of products not
     in the catalogue ignored, windows exact to the microsecond at both ends."""
     from maison.catalog.catalogue import Catalogue
@@ -136,7 +136,6 @@ def test_top_sellers_at_any_instant_are_the_top_sellers_of_the_30_days_before_it
         for at in instants:
             for category in (*categories, "Unknown"):
                 expected = _reference_top_sellers_at(sold, catalogue, category, at)
-                assert timeline.top_sellers_at(category, at) == expected, (category, at, block)
                 for pid in (*(p.product_id for p in catalogue), "GONE"):  # a view's question, asked without ranking
                     assert timeline.is_top_seller(category, pid, at) == (pid in expected), (category, pid, at, block)
 
@@ -159,8 +158,8 @@ def test_an_order_stored_again_after_a_clients_start_counts_once_at_its_first_ro
         timeline = SalesTimeline.of_orders(rows, catalogue)
     at = t + timedelta(days=1)
     # from before the order's first row: its copy (H-4 x 9) is a repeat, so H-4 stays out of the top three
-    assert timeline.since(t - timedelta(days=1)).top_sellers_at("Home", at) == {"H-1", "H-2", "H-3"}
-    assert [timeline.since(t + timedelta(minutes=90)).is_top_seller("Home", f"H-{i}", at) for i in (1, 2, 3, 4)] == [
-        False, True, False, True]
+    home = ("H-1", "H-2", "H-3", "H-4")
+    assert {p for p in home if timeline.since(t - timedelta(days=1)).is_top_seller("Home", p, at)} == {
+        "H-1", "H-2", "H-3"}
     # from between the two rows: the copy is the order's first row in the view, and counts
-    assert timeline.since(t + timedelta(minutes=90)).top_sellers_at("Home", at) == {"H-4", "H-2"}
+    assert {p for p in home if timeline.since(t + timedelta(minutes=90)).is_top_seller("Home", p, at)} == {"H-4", "H-2"}
