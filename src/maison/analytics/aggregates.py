@@ -192,7 +192,7 @@ class BuyersTimeline:
     def at(self, before: datetime) -> tuple[dict[str, int], int]:
         """`distinct_buyers(conn, before=before)`, for `before` up to `end`."""
         counts, clients = self.counts_at(before)
-        return dict(counts), clients
+        return counts.as_dict(), clients
 
     def counts_at(self, before: datetime) -> tuple[BuyerCounts, int]:
         """`at(before)` with the buyers per product as `BuyerCounts`: the pairs first bought before
@@ -231,6 +231,10 @@ class BuyerCounts(Mapping[str, int]):
         """The buyers of each product named (0 for one never bought), in the order given."""
         found: np.ndarray = self._padded[self._timeline.codes_of(names)]
         return found
+
+    def as_dict(self) -> dict[str, int]:
+        """The counts as a dictionary of their own (the products bought, each with its buyers)."""
+        return dict(self._mapping())
 
     def _mapping(self) -> dict[str, int]:
         if self._dict is None:
