@@ -192,9 +192,11 @@ class Shelves:
         found = self._heads.get(category)
         if found is None:
             inside = self._in(category)
-            sold = self._by_units(np.flatnonzero(inside & (self.units > 0)))
+            sold = np.flatnonzero(inside & (self.units > 0))  # positions, ascending: in product_id order
+            # `rank`'s first: the most units, and of those the first product_id (no sort of the rest)
+            first = int(sold[self.units[sold] == self.units[sold].max()][0]) if sold.size else None
             found = self._heads[category] = _Head(
-                leader=sold[0].product_id if sold else None,
+                leader=self.index.products[first].product_id if first is not None else None,
                 viewers=int(self.viewers[inside].max(initial=0)),
                 wishlist_adds=int(self.wishlist_adds[inside].max(initial=0)),
             )
