@@ -107,8 +107,11 @@ class Shelf:
         return found
 
     def in_categories(self, names: Iterable[str]) -> np.ndarray:
-        codes = [self.categories[c] for c in names if c in self.categories]
-        return np.isin(self.category, codes)
+        """Which pieces are in any of these categories (a look-up by category code)."""
+        wanted = np.zeros(len(self.categories), dtype=bool)
+        wanted[[self.categories[c] for c in names if c in self.categories]] = True
+        found: np.ndarray = wanted[self.category]
+        return found
 
     def shares(self, of_category: Mapping[str, float]) -> np.ndarray:
         """Each piece's category's value in `of_category` (0.0 when absent)."""

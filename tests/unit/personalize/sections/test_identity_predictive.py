@@ -179,3 +179,16 @@ def test_the_shelf_hands_a_picker_every_piece_that_can_rank_in_its_exact_top_n(
         return
     cut = sorted((x for x, _ in under), reverse=True)[min(n, len(under)) - 1]
     assert {pid for x, pid in under if x >= cut} <= handed <= {pid for _, pid in under}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["Knitwear", "Home", "Bags", "Shoes"]), max_size=12),
+       st.sets(st.sampled_from(["Knitwear", "Home", "Bags", "Shoes", "Nowhere"])))
+def test_the_shelf_finds_the_pieces_of_any_categories_asked(categories: list[str], asked: set[str]) -> None:
+    """Categories the shelf does not hold, or none at all, select nothing; an empty shelf answers empty."""
+    from maison.personalize.sections.identity_predictive import Shelf
+    from personalize_factory import product
+
+    pieces = [product(f"C-{i:02d}", category) for i, category in enumerate(categories)]
+    found = Shelf(pieces, SEND.date()).in_categories(asked)
+    assert found.tolist() == [p.category in asked for p in pieces]
