@@ -542,7 +542,7 @@ class SegmentAt:
                 del counts[pid]
         return counts, self.count - 1
 
-    def affinities(self, members: Sequence[str], client_id: str, all_buyers: Mapping[str, int], all_count: int, *,
+    def affinities(self, members: Sequence[str], client_id: str, all_buyers: aggregates.BuyerCounts, all_count: int, *,
                    min_buyers: int, min_lift: float = 0.0) -> dict[str, signals.Affinity] | None:
         """`signals.affinities` of `buyers(members, client_id)` when `members` are the pooled members
         without the client; else None (ask `buyers`).
@@ -577,17 +577,13 @@ class SegmentAt:
                                      overall_share.tolist(), lift.tolist(), strict=True)
         }
 
-    def _frequent_with(self, min_buyers: int, all_buyers: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray,
-                                                                                       np.ndarray]:
+    def _frequent_with(self, min_buyers: int, all_buyers: aggregates.BuyerCounts) -> tuple[np.ndarray, np.ndarray,
+                                                                                            np.ndarray]:
         """The codes at least `min_buyers` pooled members bought, those counts, and all clients'
-        buyers of each product in `all_buyers` (kept for the last mapping asked: one per instant)."""
+        buyers of each product in `all_buyers` (kept for the last counts asked: one per instant)."""
         if self._frequent[0] != min_buyers or self._frequent[1] is not all_buyers:
             codes = np.flatnonzero(self._counted >= max(min_buyers, 1))
-            names = self._bought.names
-            if isinstance(all_buyers, aggregates.BuyerCounts):  # a job's: the counts of all names as an array
-                overall = all_buyers.among(names)[codes]
-            else:
-                overall = np.array([all_buyers.get(names[c], 0) for c in codes.tolist()], dtype=np.int64)
+            overall = all_buyers.among(self._bought.names)[codes]
             self._frequent = (min_buyers, all_buyers, (codes, self._counted[codes], overall))
         return self._frequent[2]
 

@@ -106,6 +106,7 @@ def test_affinities_at_every_instant_are_those_of_the_counted_buyers() -> None:
     the segment's answer is `signals.affinities` of the per-client path's buyers."""
     members, prefetched = segment()
     reads = SegmentReads(prefetched, members)
+    shop = shop_counts()  # as a job holds all clients' buyers: an array per instant, looked up by code
     lifts = set()
     for at in instants():
         now = reads.at(at)
@@ -114,7 +115,7 @@ def test_affinities_at_every_instant_are_those_of_the_counted_buyers() -> None:
             rows = prefetched.read(MEMBERS, without, at=at)
             expected = signals.affinities(*signals.buyers(r for kept in rows.values() for r in kept), SHOP, 40,
                                           min_buyers=2)
-            found = now.affinities(without, client, SHOP, 40, min_buyers=2)
+            found = now.affinities(without, client, shop, 40, min_buyers=2)
             assert found == expected, (client, at)
             # in the order the segment's counts list them, as when they were built from `buyers`
             assert list(found or ()) == list(signals.affinities(*now.buyers(without, client) or ({}, 0), SHOP, 40,
@@ -122,19 +123,17 @@ def test_affinities_at_every_instant_are_those_of_the_counted_buyers() -> None:
             lifts.add(str(found))
             counted = signals.buyers(r for kept in rows.values() for r in kept)
             for lift in (2.5, 9.0):  # only what the cohort buys markedly more often than clients overall
-                strong = now.affinities(without, client, SHOP, 40, min_buyers=1, min_lift=lift)
+                strong = now.affinities(without, client, shop, 40, min_buyers=1, min_lift=lift)
                 assert strong == signals.affinities(*counted, SHOP, 40, min_buyers=1, min_lift=lift), (client, lift)
                 assert all(a.lift >= lift for a in (strong or {}).values())
                 lifts.add(f"{lift}:{strong}")
             # no threshold at all: still only products someone other than the client bought (m1 alone buys C)
-            assert now.affinities(without, client, SHOP, 40, min_buyers=0) == signals.affinities(
+            assert now.affinities(without, client, shop, 40, min_buyers=0) == signals.affinities(
                 *signals.buyers(r for kept in rows.values() for r in kept), SHOP, 40, min_buyers=0), (client, at)
-            assert now.affinities(tuple(list(without)), client, SHOP, 40, min_buyers=2) == found  # an equal copy
-            # the shop's counts as a job holds them (an array per instant, looked up by product code)
-            assert reads.at(at).affinities(without, client, shop_counts(), 40, min_buyers=2) == found, (client, at)
-            assert now.affinities(without[:1], client, SHOP, 40, min_buyers=2) is None  # not "all but the client"
+            assert now.affinities(tuple(list(without)), client, shop, 40, min_buyers=2) == found  # an equal copy
+            assert now.affinities(without[:1], client, shop, 40, min_buyers=2) is None  # not "all but the client"
             if client in now.pooled:
-                assert now.affinities(now.pooled, client, SHOP, 40, min_buyers=2) is None  # the client among them
+                assert now.affinities(now.pooled, client, shop, 40, min_buyers=2) is None  # the client among them
     assert len(lifts) > 2  # who bought what changes with the instant and the client
 
 
@@ -169,6 +168,7 @@ def test_any_ledgers_and_orders_give_the_per_client_answers(people: list[Any]) -
                          key=lambda r: r[0])
     prefetched = Prefetched(frozenset(members), rows, ConsentBook(ledger), T0 + timedelta(minutes=30))
     reads = SegmentReads(prefetched, members)
+    shop = shop_counts()
     for minute in range(-1, 23):
         for at in (T0 + timedelta(minutes=minute) + d for d in (-US, timedelta(0), US)):
             now = reads.at(at)
@@ -185,7 +185,7 @@ def test_any_ledgers_and_orders_give_the_per_client_answers(people: list[Any]) -
                 assert now.buyers(without, client) == counted
                 for threshold in (0, 1, 2):  # any product bought (none other buying it is not one), then by two
                     expected = signals.affinities(*counted, SHOP, 40, min_buyers=threshold)
-                    found = now.affinities(without, client, SHOP, 40, min_buyers=threshold)
+                    found = now.affinities(without, client, shop, 40, min_buyers=threshold)
                     assert found == expected, (client, at, threshold)
 
 
