@@ -6,7 +6,7 @@ acknowledged event is durable and a failed request leaves nothing half-written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -62,8 +62,13 @@ def store(
     rejected: Sequence[tuple[Rejection, Any]],
     received_at: datetime,
     suppression_key: bytes | None = None,
+    writing: Callable[[], object] | None = None,
 ) -> IngestResult:
-    """Store validated events (deduplicated by messageId per source) and quarantine the rest."""
+    """Store validated events (deduplicated by messageId per source) and quarantine the rest.
+
+    `writing` is called once the reads are done (duplicates, identities, consent), just before
+    the events are written, when there are new events: a bulk import starts other work there
+    that can run while the database writes (`importer.import_file`)."""
     result = IngestResult(rejected=[r for r, _ in rejected])
     fresh: dict[str, Event] = {}
     for event in valid:
@@ -76,6 +81,8 @@ def store(
         admitted = gate.admit(conn, new_events, now=received_at, suppression_key=key)
         pairs = zip(admitted.events, admitted.clients, strict=True)
         rows = [repo.event_values(e, source=source, client_id=c) for e, c in pairs]
+        if writing is not None:
+            writing()
         repo.insert_events(conn, rows)
         result.accepted = len(rows)
         result.dropped = admitted.dropped

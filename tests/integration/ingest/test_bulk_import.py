@@ -12,8 +12,9 @@ import orjson
 import pytest
 from sqlalchemy import Engine, func, select
 
+from maison.core.clock import utcnow
 from maison.core.db import in_transaction
-from maison.core.schema import events
+from maison.core.schema import clients, events
 from maison.core.settings import IngestSettings
 from maison.identity import service as identity
 from maison.ingest import importer, service
@@ -58,28 +59,35 @@ def test_a_file_is_stored_chunk_by_chunk_with_its_bad_lines_named(engine: Engine
     assert order.raw["properties"]["note"] == "tab\there\\ \u6771\u4eac"
 
 
-def test_the_next_chunk_is_validated_while_this_one_commits_and_once_though_retried(
+def test_the_next_chunk_is_validated_beside_this_ones_writes_and_once_though_retried(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Validation overlaps the commit, not the gate's reads: on SQLite each row a read returns
-    hands the GIL over, and a thread validating meanwhile made the reads several times slower.
-    A transaction run again (a deadlock victim) must not start a second validation, which
-    would skip a chunk."""
+    """Validation never overlaps the gate's reads: on SQLite each row a statement steps through
+    hands the GIL over, and a thread validating meanwhile made the reads several times slower,
+    so there it starts once the chunk's writes are done (beside the commit). PostgreSQL's driver
+    waits without the GIL for a whole statement, so there it starts once the reads are done,
+    beside the events' writes. A transaction run again (a deadlock victim) must not start a
+    second validation, which would skip a chunk."""
     lines = [orjson.dumps(_identify(n)) for n in range(7)] + [orjson.dumps(_order(n)) for n in range(7)]
     path = tmp_path / "events.ndjson"
     path.write_bytes(b"\n".join(lines) + b"\n")
     stores: list[int] = []  # events each finished store call saw
-    started: list[int] = []  # store calls finished when each validation was started
-    store = service.store
+    started: list[tuple[int, int]] = []  # (store calls finished, events inserted) at each validation's start
+    inserted: list[int] = []
+    store, insert = service.store, service.repo.insert_events
 
     def storing(*args: Any, **kwargs: Any) -> Any:
         result = store(*args, **kwargs)
         stores.append(len(kwargs["valid"]))
         return result
 
+    def inserting(conn: Any, rows: Any) -> None:
+        insert(conn, rows)
+        inserted.append(len(rows))
+
     class Reader(ThreadPoolExecutor):
         def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-            started.append(len(stores))
+            started.append((len(stores), len(inserted)))
             return super().submit(fn, *args, **kwargs)
 
     def retried(engine: Engine, work: Any) -> Any:
@@ -89,6 +97,7 @@ def test_the_next_chunk_is_validated_while_this_one_commits_and_once_though_retr
         return in_transaction(engine, work)
 
     monkeypatch.setattr(service, "store", storing)
+    monkeypatch.setattr(service.repo, "insert_events", inserting)
     monkeypatch.setattr(importer, "ThreadPoolExecutor", Reader)
     monkeypatch.setattr(importer, "in_transaction", retried)
     report = importer.import_file(engine, path, source="pos", limits=IngestSettings(import_chunk_size=4))
@@ -97,6 +106,29 @@ def test_the_next_chunk_is_validated_while_this_one_commits_and_once_though_retr
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(events)).scalar_one() == 14
     assert stores == [4, 4, 4, 4, 4, 4, 2, 2]  # each chunk stored, rolled back, stored again
-    # The first chunk before any store; each next one once its chunk's first store is done
-    # (the last submission finds the file's end).
-    assert started == [0, 1, 3, 5, 7]
+    # The first chunk before any store; each next one during its chunk's first store (after
+    # the reads, before the events are written) on PostgreSQL, once it is done on SQLite (the
+    # last submission finds the file's end).
+    if engine.dialect.name == "postgresql":
+        assert started == [(0, 0), (0, 0), (2, 2), (4, 4), (6, 6)]
+    else:
+        assert started == [(0, 0), (1, 1), (3, 3), (5, 5), (7, 7)]
+
+
+def test_a_store_says_when_its_reads_are_done_and_only_its_writes_remain(engine: Engine) -> None:
+    """`service.store(writing=...)` is called once the identities are resolved and the consent
+    gate has judged, before any event is written; a chunk of duplicates only has nothing to write."""
+    messages = [_identify(1), _order(1)]
+    valid, _ = service.validate(messages, received_at=utcnow(), limits=IngestSettings())
+    seen: list[tuple[int, int]] = []
+
+    def writing(conn: Any) -> None:
+        seen.append((conn.execute(select(func.count()).select_from(clients)).scalar_one(),
+                     conn.execute(select(func.count()).select_from(events)).scalar_one()))
+
+    for _ in range(2):  # the second time, both are duplicates
+        with engine.begin() as conn:
+            result = service.store(conn, source="pos", valid=valid, rejected=[], received_at=utcnow(),
+                                   writing=lambda conn=conn: writing(conn))
+    assert seen == [(1, 0)]  # the client resolved, nothing written yet; not called for duplicates
+    assert result.duplicates == 2
