@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine
 from maison.core.clock import utcnow
 from maison.core.collector import bulk_work
 from maison.core.db import in_transaction
+from maison.core.dialect import without_jit
 from maison.core.settings import IngestSettings, get_settings
 from maison.ingest import service
 from maison.ingest.entities import Event, IngestResult, Rejection
@@ -117,6 +118,7 @@ def import_file(
                     upcoming = reader.submit(_next_validated, chunks, limits)
 
             def work(conn: Connection, chunk: _Validated = chunk) -> IngestResult:
+                without_jit(conn)  # thousands of index probes a statement: compiling costs more than it saves
                 stored = service.store(
                     conn, source=source, valid=chunk.valid, rejected=chunk.rejected,
                     received_at=chunk.received_at, suppression_key=key, writing=start_next if early else None,

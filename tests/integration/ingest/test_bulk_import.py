@@ -132,3 +132,29 @@ def test_a_store_says_when_its_reads_are_done_and_only_its_writes_remain(engine:
                                    writing=lambda conn=conn: writing(conn))
     assert seen == [(1, 0)]  # the client resolved, nothing written yet; not called for duplicates
     assert result.duplicates == 2
+
+
+@pytest.mark.parametrize("engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_an_import_chunk_is_not_jit_compiled_and_leaves_the_connection_as_it_was(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a chunk's statements (thousands of index probes each) cost more to compile
+    than to run, so its transaction turns JIT off; a pooled connection must not keep that."""
+    path = tmp_path / "events.ndjson"
+    path.write_bytes(b"\n".join(orjson.dumps(_identify(n)) for n in range(4)) + b"\n")
+    with engine.connect() as conn:
+        server_default = conn.exec_driver_sql("SHOW jit").scalar_one()
+    assert server_default == "on"  # else the test proves nothing
+    during: list[str] = []
+    store = service.store
+
+    def storing(conn: Any, **kwargs: Any) -> Any:
+        during.append(conn.exec_driver_sql("SHOW jit").scalar_one())
+        return store(conn, **kwargs)
+
+    monkeypatch.setattr(service, "store", storing)
+    import_file(engine, path, source="pos", limits=IngestSettings(import_chunk_size=2))
+
+    assert during == ["off", "off"]
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW jit").scalar_one() == server_default
