@@ -126,3 +126,44 @@ def test_a_book_read_for_some_categories_answers_for_them_as_the_whole_ledger(en
     assert 0 < sum(a for a, _ in answers) < len(answers)
     with pytest.raises(ValueError, match="search_history"):
         limited.may(clients[0], "search_history", Use.PERSONALIZE, T0)
+
+
+@pytest.mark.parametrize("engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_an_import_chunks_statement_probes_are_index_scans_costed_under_jit(engine):  # type: ignore[no-untyped-def]
+    """Each probe of a 2,000-event chunk is a backward scan of (client, purpose, instant, id)
+    stopped at its first row: no sort of the client's ledger. Costed so, the statement stays
+    under PostgreSQL's `jit_above_cost`, which a sort per probe put it over (12 ms compiling
+    a statement that runs in 10)."""
+    from sqlalchemy import event, text
+
+    from maison.consent import repository as repo
+
+    rng = random.Random(5)
+    clients = [f"cl_{n}" for n in range(1_000)]
+    entries = [statement(c, p, True, m) for c in clients for m in (0, 60) for p in PURPOSES]
+    probes = [(rng.choice(clients), rng.choice(PURPOSES), T0 + timedelta(minutes=rng.randrange(0, 120)))
+              for _ in range(2_000)]
+    with engine.begin() as conn:
+        service.record(conn, entries, now=T0)
+        conn.execute(text("ANALYZE consent_ledger"))
+    asked: list[tuple[str, object]] = []
+
+    def keep(conn, cursor, sql, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        asked.append((sql, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        with engine.connect() as conn:
+            found = repo.latest_statements(conn, probes)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert set(found.values()) == {True}  # every probe finds its purpose's grant
+    [(sql, parameters)] = [(s, p) for s, p in asked if "consent_ledger" in s]
+    with engine.connect() as conn, conn.connection.driver_connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, parameters)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        threshold = float(conn.exec_driver_sql("SHOW jit_above_cost").scalar_one())
+    assert "Index Scan Backward using ix_consent_ledger_statement" in plan, plan
+    assert "Sort" not in plan, plan
+    total = float(plan.splitlines()[0].split("..")[1].split()[0])  # the top node's total cost
+    assert total < threshold, plan
