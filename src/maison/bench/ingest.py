@@ -255,7 +255,7 @@ def judge(figures: Sequence[Figure]) -> list[Figure]:
             raw = by.get((f.backend, "raw ceiling"))
             if raw is not None:
                 share = f.events_per_s / raw.events_per_s
-                f.hold_to(f">= {BULK_SHARE_GOAL:.0%} of raw (is {share:.0%})", share >= BULK_SHARE_GOAL)
+                f.hold_to(f">= {BULK_SHARE_GOAL:.0%} of raw (is {share:.1%})", share >= BULK_SHARE_GOAL)
         elif f.measure == "HTTP /v1/batch" and f.backend == "postgresql":
             f.hold_to(f">= {HTTP_BATCH_GOAL:,.0f} events/s", f.events_per_s >= HTTP_BATCH_GOAL)
         elif f.measure == "HTTP /v1/track":
