@@ -86,7 +86,7 @@ def latest_statements(conn: Connection, probes: Sequence[Statement]) -> dict[Sta
     effective at or before the instant (ties: the one recorded last), or None if there is none.
 
     Set-based: the probes travel as one table (`rows_table`) and the database answers each with an
-    index probe on (client_id, purpose, effective_at, id), so a batch costs one round trip per thousand
+    index probe on (client_id, effective_at), so a batch costs one round trip per thousand
     events and returns one value per probe, however long the clients' ledgers are. Loading
     the ledger rows and folding them in Python instead was most of the cost of ingestion.
     """

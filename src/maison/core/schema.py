@@ -206,8 +206,7 @@ consent_ledger = Table(
     Column("geography", String(8)),
     Column("message_id", String(200)),
     Column("actor", String(100)),
-    # a purpose's latest statement for a client at an instant is one probe (migration 0013)
-    Index("ix_consent_ledger_statement", "client_id", "purpose", "effective_at", "id"),
+    Index("ix_consent_ledger_client", "client_id", "effective_at"),
 )
 
 erasure_marks = Table(
