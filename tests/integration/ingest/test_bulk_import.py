@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from maison.core.clock import utcnow
 from maison.core.db import in_transaction
@@ -142,9 +142,13 @@ def test_an_import_chunk_is_not_jit_compiled_and_leaves_the_connection_as_it_was
     than to run, so its transaction turns JIT off; a pooled connection must not keep that."""
     path = tmp_path / "events.ndjson"
     path.write_bytes(b"\n".join(orjson.dumps(_identify(n)) for n in range(4)) + b"\n")
-    with engine.connect() as conn:
-        server_default = conn.exec_driver_sql("SHOW jit").scalar_one()
-    assert server_default == "on"  # else the test proves nothing
+    engine.dispose()  # every connection from here on has JIT on for its session, whatever the server's default
+
+    def jit_on(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.execute("SET jit = on")
+        dbapi_connection.commit()
+
+    event.listen(engine, "connect", jit_on)
     during: list[str] = []
     store = service.store
 
@@ -157,4 +161,6 @@ def test_an_import_chunk_is_not_jit_compiled_and_leaves_the_connection_as_it_was
 
     assert during == ["off", "off"]
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SHOW jit").scalar_one() == server_default
+        assert conn.exec_driver_sql("SHOW jit").scalar_one() == "on"
+    event.remove(engine, "connect", jit_on)
+    engine.dispose()
