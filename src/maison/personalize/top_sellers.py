@@ -193,8 +193,9 @@ class Shelves:
         if found is None:
             inside = self._in(category)
             sold = np.flatnonzero(inside & (self.units > 0))  # positions, ascending: in product_id order
-            # `rank`'s first: the most units, and of those the first product_id (no sort of the rest)
-            first = int(sold[self.units[sold] == self.units[sold].max()][0]) if sold.size else None
+            # `rank`'s first: the most units, and of those the first product_id (argmax takes the
+            # first of equal maxima; no sort of the rest)
+            first = int(sold[np.argmax(self.units[sold])]) if sold.size else None
             found = self._heads[category] = _Head(
                 leader=self.index.products[first].product_id if first is not None else None,
                 viewers=int(self.viewers[inside].max(initial=0)),
