@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from maison.ingest.rules import normalize
 from maison.models.exceptions import ModelInputError, NotFittedError
 from maison.models.segments import features as F
 from maison.models.segments.describe import describe
@@ -88,6 +89,31 @@ def test_email_opens_are_read_in_the_events_own_local_time() -> None:
     x = F.client_vector([opened(evening_in_tokyo)], VOCAB, at=AT)
     assert value(x, "open_time", "evening") == pytest.approx(1.0)
     assert value(x, "open_time", "morning") == 0.0
+
+
+def stored_open(message: dict[str, Any], *, received_at: datetime) -> dict[str, Any]:
+    """An `Email Opened` message as ingest stores it and a reader gets it back."""
+    event = normalize(message, received_at=received_at, max_event_bytes=32_000)
+    return {**event.raw, "data_category": event.data_category}
+
+
+@pytest.mark.parametrize("sdk_sent_at", [False, True], ids=["no sentAt", "skew-corrected by sentAt"])
+def test_an_email_opened_in_the_evening_in_new_york_is_an_evening_open_however_it_was_sent(sdk_sent_at: bool) -> None:
+    """SDKs send `sentAt`, and ingest then stores the skew-corrected instant, in UTC: 20:00 in New
+    York is 01:00 there. The open is still read in the client's local time, as profiles and send
+    times read it: the zone the event carried, else the offset of the client's own timestamp."""
+    local = datetime(2026, 2, 20, 20, 0, tzinfo=ZoneInfo("America/New_York"))
+    received = local.astimezone(UTC) + timedelta(seconds=3)
+    for context in ({"timezone": "America/New_York"}, {}):  # with the zone, and with only the offset
+        message = {"type": "track", "event": "Email Opened", "userId": "u1", "properties": {},
+                   "timestamp": local.isoformat(), "context": context}
+        if sdk_sent_at:
+            message["sentAt"] = (local + timedelta(seconds=1)).isoformat()
+        row = stored_open(message, received_at=received)
+        assert row["data_category"] == F.EMAIL
+        x = F.client_vector([row], VOCAB, at=AT)
+        assert value(x, "open_time", "evening") == pytest.approx(1.0), (context, row["timestamp"])
+        assert value(x, "open_time", "night") == 0.0
 
 
 def test_email_opens_per_week_are_a_rate_over_the_weeks_seen() -> None:
