@@ -13,6 +13,8 @@ from typing import Any
 
 import phonenumbers
 
+from maison.core.traits import place
+
 USER, ANON, EMAIL, PHONE, LOYALTY = "user", "anon", "email", "phone", "loyalty"
 IDENTIFIER_KINDS = (USER, ANON, EMAIL, PHONE, LOYALTY)
 _LOYALTY_KEYS = ("loyalty_card", "loyaltyCard", "loyalty_id", "loyaltyId")
@@ -61,7 +63,7 @@ def identifiers_of(
     if isinstance(email, str) and (norm := normalize_email(email)):
         found.append((EMAIL, norm))
     phone = traits.get("phone")
-    country = traits.get("country") if isinstance(traits.get("country"), str) else None
+    country = place(traits, "country")  # the region a national number is read in
     if isinstance(phone, str) and (norm := normalize_phone(phone, country)):
         found.append((PHONE, norm))
     for key in _LOYALTY_KEYS:

@@ -17,6 +17,7 @@ from typing import Any
 
 from maison.consent.purposes import CONTENT_PAGE_TYPES
 from maison.core.clock import to_local, zone
+from maison.core.traits import place
 from maison.profiles.entities import (
     RFM,
     Cart,
@@ -114,8 +115,8 @@ def fold_traits(events: Iterable[EventRecord]) -> Traits:
     return Traits(
         declared_categories=declared_categories(merged.get("declared_categories")),
         sizes=_first(merged, SIZE_TRAITS),
-        city=_text(merged.get("city")),
-        country=_text(merged.get("country")),
+        city=place(merged, "city"),
+        country=place(merged, "country"),
         timezone=_text(merged.get("timezone")),
         channel_preferences=_first(merged, CHANNEL_TRAITS),
         other={k: v for k, v in merged.items() if k not in _NAMED_TRAITS},

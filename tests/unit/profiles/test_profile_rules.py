@@ -81,6 +81,17 @@ def test_latest_identify_wins_per_trait_and_null_clears_it() -> None:
     assert p.traits.other == {"age_band": "35-44"}
 
 
+def test_city_and_country_are_read_from_the_segment_specs_address_too() -> None:
+    """SDKs that follow Segment's identify spec state the place in its reserved `address` trait;
+    Maison's own flat `city` and `country` come first when both are stated."""
+    spec = profile(identify(T0, address={"city": " Lyon ", "country": "FR", "postalCode": "69002"}))
+    assert (spec.traits.city, spec.traits.country) == ("Lyon", "FR")
+    both = profile(identify(T0, city="Paris", address={"city": "Lyon", "country": "FR"}))
+    assert (both.traits.city, both.traits.country) == ("Paris", "FR")
+    empty = profile(identify(T0, address={"city": "", "country": None}))
+    assert (empty.traits.city, empty.traits.country) == (None, None)
+
+
 @pytest.mark.parametrize(("value", "stated"), [
     (["Knitwear", " Outerwear "], ("Knitwear", "Outerwear")),
     ("Knitwear", ("Knitwear",)),
