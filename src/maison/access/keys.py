@@ -16,34 +16,52 @@ from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from maison.core.db import reading
-from maison.core.errors import Conflict, NotFound, Unauthorized
+from maison.core.errors import BadRequest, Conflict, NotFound, Unauthorized
 from maison.core.schema import sources
 
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """The write key's owner: the name events are deduplicated under, and its allowed origins."""
+    """The write key's owner: the name events are deduplicated under, its allowed origins, and
+    whether its events may carry data-subject requests (`privacy.requests.REQUEST_EVENTS`)."""
 
     id: int
     name: str
     allowed_origins: tuple[str, ...]
+    privacy_requests: bool = False
 
 
 def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(conn: Connection, *, name: str, origins: list[str], now: datetime) -> str:
+def create_key(conn: Connection, *, name: str, origins: list[str], now: datetime,
+               privacy_requests: bool = False) -> str:
+    """A new key, returned once. `privacy_requests`: its events may ask for a client's export or
+    erasure, which is acted on at once; so never a key a browser uses (any in `origins`): a
+    key in a page is public, and with it anyone could erase any client whose userId they know."""
+    if privacy_requests and origins:
+        raise BadRequest("a key with browser origins is public: it cannot carry privacy requests "
+                         "(create a separate key for the shop's back end)")
     key = "mk_" + secrets.token_urlsafe(24)
     try:
         conn.execute(
             sources.insert().values(
-                name=name, key_hash=digest(key), key_prefix=key[:8], allowed_origins=origins, created_at=now
+                name=name, key_hash=digest(key), key_prefix=key[:8], allowed_origins=origins, created_at=now,
+                privacy_requests=privacy_requests,
             )
         )
     except IntegrityError:
         raise Conflict(f"a key named {name!r} exists already") from None
     return key
+
+
+def may_send_privacy_requests(conn: Connection, name: str) -> bool:
+    """Whether the source named `name` is an active key whose events may carry data-subject requests."""
+    return conn.execute(
+        select(sources.c.id).where(sources.c.name == name, sources.c.revoked_at.is_(None),
+                                   sources.c.privacy_requests.is_(True))
+    ).first() is not None
 
 
 def revoke_key(conn: Connection, *, name: str, now: datetime) -> None:
@@ -84,11 +102,11 @@ class KeyRing:
         if hit is None or now - hit[0] > self._ttl:
             with reading(self._engine) as conn:
                 row = conn.execute(
-                    select(sources.c.id, sources.c.name, sources.c.allowed_origins).where(
-                        sources.c.key_hash == h, sources.c.revoked_at.is_(None)
-                    )
+                    select(sources.c.id, sources.c.name, sources.c.allowed_origins, sources.c.privacy_requests)
+                    .where(sources.c.key_hash == h, sources.c.revoked_at.is_(None))
                 ).first()
-            found = Source(row.id, row.name, tuple(row.allowed_origins or ())) if row else None
+            found = (Source(row.id, row.name, tuple(row.allowed_origins or ()), bool(row.privacy_requests))
+                     if row else None)
             if len(self._cache) > 10_000:
                 self._cache.clear()
             self._cache[h] = hit = (now, found)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from maison.core.types import UTCDateTime
@@ -45,6 +46,8 @@ sources = Table(
     Column("allowed_origins", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    # whether events sent with the key may carry data-subject requests (the shop's back end only)
+    Column("privacy_requests", Boolean, nullable=False, server_default=false()),
 )
 
 clients = Table(

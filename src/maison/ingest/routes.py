@@ -72,7 +72,7 @@ async def _accept(request: Request, kind: str) -> Response:
     def work() -> dict[str, Any]:
         valid, rejected = service.validate(
             messages, received_at=received_at, limits=limits, batch_context=context,
-            sent_at=sent_at, default_type=default_type,
+            sent_at=sent_at, default_type=default_type, privacy_requests=source.privacy_requests,
         )
         if kind != "batch" and rejected:
             r = rejected[0][0]

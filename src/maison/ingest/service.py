@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from maison.access.keys import may_send_privacy_requests
 from maison.core.settings import IngestSettings, get_settings
 from maison.ingest import gate
 from maison.ingest import repository as repo
@@ -30,8 +31,13 @@ def validate(
     sent_at: datetime | None = None,
     default_type: str | None = None,
     first_index: int = 0,
+    privacy_requests: bool = False,
 ) -> tuple[list[Event], list[tuple[Rejection, Any]]]:
-    """Split messages into valid events and rejections (pure: no I/O)."""
+    """Split messages into valid events and rejections (pure: no I/O).
+
+    `privacy_requests`: whether the sender may ask for a client's export or erasure by event
+    (`REQUEST_EVENTS`, acted on when stored). Only an operator's own file or replay, or a write
+    key made for the shop's back end, may: a browser's key is public."""
     valid: list[Event] = []
     rejected: list[tuple[Rejection, Any]] = []
     for offset, message in enumerate(messages):
@@ -39,16 +45,18 @@ def validate(
         try:
             if isinstance(message, dict):
                 message = merge_context(message, batch_context)
-            valid.append(
-                normalize(
-                    message,
-                    received_at=received_at,
-                    max_event_bytes=limits.max_event_bytes,
-                    index=index,
-                    default_type=default_type,
-                    sent_at=sent_at,
-                )
+            event = normalize(
+                message,
+                received_at=received_at,
+                max_event_bytes=limits.max_event_bytes,
+                index=index,
+                default_type=default_type,
+                sent_at=sent_at,
             )
+            if event.event in REQUEST_EVENTS and not privacy_requests:
+                raise MessageError("event", f"{event.event!r} is a data-subject request: only a write key made for "
+                                   "the shop's back end may send one (maison keys create --privacy-requests)")
+            valid.append(event)
         except MessageError as exc:
             rejected.append((Rejection(index=index, field=exc.field, reason=exc.reason), message))
     return valid, rejected
@@ -105,6 +113,7 @@ def ingest(
     default_type: str | None = None,
     first_index: int = 0,
     suppression_key: bytes | None = None,
+    privacy_requests: bool = False,
 ) -> IngestResult:
     valid, rejected = validate(
         messages,
@@ -114,6 +123,7 @@ def ingest(
         sent_at=sent_at,
         default_type=default_type,
         first_index=first_index,
+        privacy_requests=privacy_requests,
     )
     return store(
         conn, source=source, valid=valid, rejected=rejected, received_at=received_at, suppression_key=suppression_key
@@ -130,7 +140,9 @@ def replay_quarantined(
     for row in rows:
         if row["status"] != "pending":
             continue
-        valid, rejected = validate([row["message"]], received_at=now, limits=limits)
+        # a request held back from a public key stays held back, even in a replay of everything
+        valid, rejected = validate([row["message"]], received_at=now, limits=limits,
+                                   privacy_requests=may_send_privacy_requests(conn, row["source"]))
         if rejected:
             total.rejected.append(Rejection(index=row["id"], field=rejected[0][0].field, reason=rejected[0][0].reason))
             continue
