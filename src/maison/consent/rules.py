@@ -129,6 +129,22 @@ def usable(state: ConsentState, categories: Sequence[str], use: Use) -> list[str
     return [c for c in categories if may(state, c, use)]
 
 
+UNSUBSCRIBED = "Unsubscribed"  # Segment's email spec: the client unsubscribed from the shop's emails
+
+
+def entries_from_unsubscribe(
+    client_id: str, *, effective_at: datetime, message_id: str | None, method: str,
+) -> list[LedgerEntry]:
+    """An `Unsubscribed` event (sent by the email system) as an objection to direct marketing.
+
+    An unsubscribe is an objection to direct marketing (GDPR Art. 21(2)), which must be honoured
+    without delay. The ledger has no objection per channel, so it is recorded as the objection
+    on every channel: more than the client may have meant (an associate's outreach stops too,
+    until they lift it on their privacy dashboard), never less."""
+    return [LedgerEntry(client_id=client_id, kind=EntryKind.OBJECT_MARKETING, effective_at=effective_at,
+                        granted=True, method=method, source="email_unsubscribe", message_id=message_id)]
+
+
 def entries_from_consent_event(
     client_id: str, properties: dict[str, object], *, effective_at: datetime, message_id: str | None,
     method: str, geography: str | None,

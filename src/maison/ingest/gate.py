@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 from maison.consent import service as consent
 from maison.consent.entities import ConsentState, Use
 from maison.consent.purposes import CONSENT_RECORD
-from maison.consent.rules import entries_from_consent_event
+from maison.consent.rules import UNSUBSCRIBED, entries_from_consent_event, entries_from_unsubscribe
 from maison.consent.rules import may as may_in_state
 from maison.identity import repository as identity_repo
 from maison.identity import service as identity
@@ -76,13 +76,18 @@ def admit(conn: Connection, batch: Sequence[Event], *, now: datetime, suppressio
     first_clients = resolved.clients if resolved else []
     entries = []
     for e, client in zip(first, first_clients, strict=True):
-        if e.event == "Consent Updated" and e.data_category == CONSENT_RECORD:
+        if e.data_category != CONSENT_RECORD:
+            continue
+        if e.event == "Consent Updated":
             props = e.raw.get("properties") or {}
             context = e.raw.get("context") or {}
             entries += entries_from_consent_event(
                 client, props, effective_at=e.timestamp, message_id=e.message_id, method=_method(e),
                 geography=str(context.get("country") or props.get("geography") or "") or None,
             )
+        elif e.event == UNSUBSCRIBED:
+            entries += entries_from_unsubscribe(client, effective_at=e.timestamp, message_id=e.message_id,
+                                                method=_method(e) if e.channel else "email_link")
     if entries:
         consent.record(conn, entries, now=now)
 
