@@ -67,9 +67,10 @@ def _validate_chunk(first_line: int, messages: list[Any], read: int, limits: Ing
     received_at = utcnow()
     bad = [(i, m) for i, m in enumerate(messages) if m is _BAD_JSON or m is None]
     good_idx = [i for i, m in enumerate(messages) if m is not _BAD_JSON and m is not None]
-    # the operator's own file: it may carry data-subject requests, as the shop's back end may
+    # the operator's own file of messages received before: it may carry data-subject requests, as
+    # the shop's back end may, and each message's clock is read against its own receipt
     valid, rejected = service.validate([messages[i] for i in good_idx], received_at=received_at, limits=limits,
-                                       privacy_requests=True)
+                                       privacy_requests=True, archived=True)
     # Re-number rejections and events to file line numbers.
     for event in valid:
         event.index = first_line + good_idx[event.index]

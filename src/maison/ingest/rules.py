@@ -76,8 +76,16 @@ def normalize(
     index: int = 0,
     default_type: str | None = None,
     sent_at: datetime | None = None,
+    archived: bool = False,
 ) -> Event:
-    """Validate one message and build the event to store, or raise `MessageError`."""
+    """Validate one message and build the event to store, or raise `MessageError`.
+
+    `archived`: the message comes from a file of messages received elsewhere, maybe months ago
+    (`maison events import`), not from its sender now. Its clock is then corrected against the
+    receipt it records (`receivedAt`), from the device's own `originalTimestamp` when it has one
+    (a Segment archive's `timestamp` is already corrected), and taken as sent without a receipt:
+    correcting it against the import's own instant would move every archived event to the day
+    of the import."""
     if not isinstance(message, dict):
         raise MessageError("message", "each message must be a JSON object")
     encoded = orjson.dumps(message)
@@ -111,12 +119,16 @@ def normalize(
 
     original = _instant(message, "timestamp") or _instant(message, "originalTimestamp")
     own_sent = _instant(message, "sentAt") or sent_at
+    receipt: datetime | None = received_at
+    if archived:
+        original = _instant(message, "originalTimestamp") or original
+        receipt = _instant(message, "receivedAt")
     if original is None:
-        timestamp = received_at
-    elif own_sent is not None:
+        timestamp = receipt or received_at
+    elif own_sent is not None and receipt is not None:
         # Clock-skew correction as Segment does: the client's clock may be wrong, but the
         # interval between its own timestamp and its own send time is trustworthy.
-        timestamp = received_at - (own_sent - original)
+        timestamp = receipt - (own_sent - original)
     else:
         timestamp = original
     message_id = _id_or_none(message.get("messageId")) or f"maison-{uuid.uuid4()}"

@@ -32,12 +32,14 @@ def validate(
     default_type: str | None = None,
     first_index: int = 0,
     privacy_requests: bool = False,
+    archived: bool = False,
 ) -> tuple[list[Event], list[tuple[Rejection, Any]]]:
     """Split messages into valid events and rejections (pure: no I/O).
 
     `privacy_requests`: whether the sender may ask for a client's export or erasure by event
     (`REQUEST_EVENTS`, acted on when stored). Only an operator's own file or replay, or a write
-    key made for the shop's back end, may: a browser's key is public."""
+    key made for the shop's back end, may: a browser's key is public. `archived`: messages of a
+    file, received elsewhere before (`rules.normalize`)."""
     valid: list[Event] = []
     rejected: list[tuple[Rejection, Any]] = []
     for offset, message in enumerate(messages):
@@ -52,6 +54,7 @@ def validate(
                 index=index,
                 default_type=default_type,
                 sent_at=sent_at,
+                archived=archived,
             )
             if event.event in REQUEST_EVENTS and not privacy_requests:
                 raise MessageError("event", f"{event.event!r} is a data-subject request: only a write key made for "
@@ -140,8 +143,9 @@ def replay_quarantined(
     for row in rows:
         if row["status"] != "pending":
             continue
-        # a request held back from a public key stays held back, even in a replay of everything
-        valid, rejected = validate([row["message"]], received_at=now, limits=limits,
+        # as of its first receipt: a clock corrected against the replay's instant would move the
+        # event to the day of the replay. A request held back from a public key stays held back.
+        valid, rejected = validate([row["message"]], received_at=row["received_at"], limits=limits,
                                    privacy_requests=may_send_privacy_requests(conn, row["source"]))
         if rejected:
             total.rejected.append(Rejection(index=row["id"], field=rejected[0][0].field, reason=rejected[0][0].reason))

@@ -59,6 +59,19 @@ def test_a_file_is_stored_chunk_by_chunk_with_its_bad_lines_named(engine: Engine
     assert order.raw["properties"]["note"] == "tab\there\\ \u6771\u4eac"
 
 
+def test_an_archived_message_sent_with_sent_at_keeps_its_own_day_when_imported(engine: Engine, tmp_path: Path) -> None:
+    """A file of messages received months ago (a Segment archive) carries their `sentAt` and
+    `receivedAt`: each event is corrected against its own receipt, not moved to the import's day."""
+    archived = {**_order(1), "originalTimestamp": "2025-06-01T12:00:00+02:00", "sentAt": "2025-06-01T10:00:10Z",
+                "receivedAt": "2025-06-01T09:00:11Z", "timestamp": "2025-06-01T09:00:01Z"}
+    path = tmp_path / "archive.ndjson"
+    path.write_bytes(orjson.dumps(_identify(1)) + b"\n" + orjson.dumps(archived) + b"\n")
+    assert import_file(engine, path, source="archive", limits=IngestSettings()).result.accepted == 2
+    with engine.connect() as conn:
+        stamp = conn.execute(select(events.c.timestamp).where(events.c.message_id == "order-1")).scalar_one()
+    assert stamp.isoformat() == "2025-06-01T09:00:01+00:00"
+
+
 def test_the_next_chunk_is_validated_beside_this_ones_writes_and_once_though_retried(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -194,6 +194,29 @@ def test_quarantined_message_can_be_fixed_and_replayed(client, engine, write_key
     assert count(engine) == 1
 
 
+def test_a_replayed_message_keeps_the_instant_it_was_first_received_as(engine):  # type: ignore[no-untyped-def]
+    """A fix and a replay ten days later: its clock is corrected against its first receipt, so
+    the event stays on its own day, not the replay's."""
+    from datetime import UTC, datetime, timedelta
+
+    from maison.core.settings import IngestSettings
+    from maison.ingest import repository, service
+
+    first = datetime(2026, 1, 5, 20, 0, 12, tzinfo=UTC)
+    sent = track("q1", timestamp="2026-01-05T21:00:00+01:00", sentAt="2026-01-05T21:00:02+01:00",
+                 properties={"dwell_seconds": "long"})
+    with engine.begin() as conn:
+        service.ingest(conn, [sent], source="web", received_at=first, limits=IngestSettings())
+        [row] = repository.list_quarantine(conn)
+        repository.replace_quarantined_message(conn, row["id"], {**row["message"], "properties": {}})
+        result, done = service.replay_quarantined(conn, [row["id"]], limits=IngestSettings(),
+                                                  now=first + timedelta(days=10))
+    assert done == [row["id"]] and result.accepted == 1
+    with engine.connect() as conn:
+        stamp = conn.execute(select(events.c.timestamp)).scalar_one()
+    assert stamp == first - timedelta(seconds=2)
+
+
 def test_errors_to_an_allowed_origin_are_readable_by_the_browser(client, engine, write_key):  # type: ignore[no-untyped-def]
     h = {"Content-Type": "text/plain", "Origin": "https://shop.example.com"}
     bad = client.post("/v1/t", content=orjson.dumps({"event": "X", "writeKey": write_key}), headers=h)

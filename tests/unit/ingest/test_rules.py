@@ -23,6 +23,32 @@ def test_clock_skew_is_corrected_from_sent_at():
     assert e.raw["originalTimestamp"] == "2026-02-01T13:00:00Z"
 
 
+# A message of a Segment archive, received on 1 June 2025 by Segment's collector: the device's own
+# clock (`originalTimestamp`, in Paris) ran 1 hour fast, and `timestamp` is Segment's correction.
+ARCHIVED = {"type": "track", "event": "X", "userId": "u", "originalTimestamp": "2025-06-01T12:00:00+02:00",
+            "sentAt": "2025-06-01T10:00:10Z", "receivedAt": "2025-06-01T09:00:11Z",
+            "timestamp": "2025-06-01T09:00:01Z"}
+
+
+def test_an_archived_message_is_corrected_against_its_own_receipt_not_the_import():
+    e = norm(ARCHIVED, archived=True)
+    assert e.timestamp == datetime(2025, 6, 1, 9, 0, 1, tzinfo=UTC)  # months before NOW, as Segment had it
+    assert e.utc_offset_minutes == 120  # the device's own offset
+    assert e.received_at == NOW  # when Maison received it
+    live = norm(ARCHIVED)  # the same message sent now: corrected against now
+    sent, stamped = datetime(2025, 6, 1, 10, 0, 10, tzinfo=UTC), datetime(2025, 6, 1, 9, 0, 1, tzinfo=UTC)
+    assert live.timestamp == NOW - (sent - stamped)
+
+
+def test_an_archived_message_without_a_receipt_keeps_its_timestamp_as_sent():
+    unreceived = {k: v for k, v in ARCHIVED.items() if k not in ("receivedAt", "originalTimestamp")}
+    assert norm(unreceived, archived=True).timestamp == datetime(2025, 6, 1, 9, 0, 1, tzinfo=UTC)
+    untimed = {"type": "track", "event": "X", "userId": "u", "receivedAt": "2025-06-01T09:00:11Z"}
+    assert norm(untimed, archived=True).timestamp == datetime(2025, 6, 1, 9, 0, 11, tzinfo=UTC)
+    with pytest.raises(MessageError, match="receivedAt"):
+        norm({**ARCHIVED, "receivedAt": "June"}, archived=True)
+
+
 def test_batch_sent_at_applies_when_message_has_none():
     e = norm({"type": "track", "event": "X", "userId": "u", "timestamp": "2026-02-01T13:00:00Z"},
              sent_at=datetime(2026, 2, 1, 13, 0, 5, tzinfo=UTC))
