@@ -26,7 +26,7 @@ from maison.privacy import erasure
 @pytest.fixture
 def shop(engine: Engine) -> Iterator[Engine]:
     products = digests.catalogue(300, 3)
-    digests.load(engine, n_clients=160, products=products, pages=digests.content_pages(products), seed=3,
+    digests.load(engine, n_clients=240, products=products, pages=digests.content_pages(products), seed=3,
                  say=lambda _: None)
     service.clear_cache()
     yield engine
