@@ -9,13 +9,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import orjson
 
 from maison.consent.purposes import classify
 from maison.core.clock import offset_minutes, parse_instant
+from maison.core.orders import money, stated_value
 from maison.identity.rules import identifiers_of
 from maison.ingest.entities import Event
 
@@ -206,14 +207,12 @@ def _number(props: Mapping[str, Any], key: str) -> float | None:
 
 
 def _money(props: Mapping[str, Any]) -> Decimal | None:
-    for key in ("total", "revenue", "value"):
-        value = props.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            raise MessageError(f"properties.{key}", f"properties.{key} must be a number")
-        try:
-            return Decimal(str(value)).quantize(Decimal("0.01"))
-        except InvalidOperation:
-            raise MessageError(f"properties.{key}", f"properties.{key} must be a number") from None
-    return None
+    """The order value every reader takes (`core.orders.order_value`); a stated value that is no
+    number rejects the message, so what is stored is what the models read."""
+    stated = stated_value(props)
+    if stated is None:
+        return None
+    amount = money(stated[1])
+    if amount is None:
+        raise MessageError(f"properties.{stated[0]}", f"properties.{stated[0]} must be a number")
+    return amount

@@ -132,3 +132,9 @@ def test_missing_message_id_gets_one():
 def test_nul_characters_are_refused_with_a_reason():
     with pytest.raises(MessageError, match="NUL"):
         norm({"type": "track", "event": "X", "userId": "u\x00"})
+
+
+@pytest.mark.parametrize("total", ["NaN", "Infinity", "12,50", True])
+def test_an_order_value_that_is_no_finite_number_rejects_the_message(total: object) -> None:
+    with pytest.raises(MessageError, match="properties.total"):
+        norm({"type": "track", "event": "Order Completed", "userId": "u", "properties": {"total": total}})

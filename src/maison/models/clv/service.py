@@ -27,6 +27,7 @@ from maison.consent import gateway
 from maison.consent.entities import Use
 from maison.consent.readers import declare
 from maison.core.clock import parse_instant
+from maison.core.orders import order_value
 from maison.models.clv.bgnbd import BGNBD
 from maison.models.clv.gamma_gamma import GammaGamma
 from maison.models.clv.nbd import NBD
@@ -80,8 +81,8 @@ def read_purchases(conn: Connection, client_ids: Sequence[str], *, at: datetime)
                 continue
             props = row.get("properties") or {}
             order = str(props.get("order_id") or row.get("messageId"))
-            value = props.get("revenue", props.get("total"))
-            if order in seen or not isinstance(value, int | float) or value <= 0:
+            value = order_value(props)  # the amount the profile's RFM sums too
+            if order in seen or value is None or value <= 0:
                 continue
             seen.add(order)
             ids.append(client_id)

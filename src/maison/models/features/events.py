@@ -15,6 +15,7 @@ from typing import Any, Final
 import pandas as pd
 
 from maison.consent.purposes import CONTENT_PAGE_TYPES
+from maison.core.orders import money, order_value
 
 PAGE_VIEWED: Final = "Page Viewed"
 ORDER: Final = "Order Completed"
@@ -53,6 +54,15 @@ def _instant(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def _order_id(message: Mapping[str, Any]) -> str | None:
+    """The order id of an `Order Completed` message (None for any other message, or without one)."""
+    if message.get("type") != "track" or message.get("event") != ORDER:
+        return None
+    props = message.get("properties")
+    order = props.get("order_id") if isinstance(props, Mapping) else None
+    return str(order) if order is not None else None
+
+
 def _rows(client_id: str, message: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
     props = message.get("properties") or {}
     when = _instant(str(message["timestamp"]))
@@ -72,10 +82,7 @@ def _rows(client_id: str, message: Mapping[str, Any]) -> Iterable[dict[str, Any]
     event = str(message.get("event"))
     if event == ORDER:
         store = props.get("store") or props.get("store_id")
-        lines = props.get("products") or [{}]
-        for line in lines:
-            price, quantity = line.get("price"), line.get("quantity") or 1
-            amount = float(price) * float(quantity) if price is not None else props.get("revenue", props.get("total"))
+        for line, amount in _line_amounts(props):
             yield {
                 **base,
                 "event": ORDER,
@@ -88,9 +95,41 @@ def _rows(client_id: str, message: Mapping[str, Any]) -> Iterable[dict[str, Any]
     yield {**base, "event": event, "product_id": props.get("product_id"), "dwell_seconds": props.get("dwell_seconds")}
 
 
+def _line_amounts(props: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], float | None]]:
+    """An order's lines (one empty line for an order without `products`) with each one's value.
+
+    A priced line is worth its price times its quantity; the lines without a usable price share
+    what the order's value (`core.orders.order_value`) leaves, evenly, so the lines never add up
+    to more than the order (copying the order's value onto each was twice the spend for two).
+    Lines that are not objects, prices that are not numbers, are no line and no price: a message
+    the store accepted never stops the pipeline."""
+    lines = [line for line in props.get("products") or () if isinstance(line, Mapping)] or [{}]
+    priced: list[float | None] = []
+    for line in lines:
+        price, quantity = money(line.get("price")), money(line.get("quantity") or 1)
+        priced.append(float(price * quantity) if price is not None and quantity is not None and quantity > 0 else None)
+    unpriced = priced.count(None)
+    total = order_value(props)
+    rest = None if total is None or not unpriced else max(float(total) - sum(a for a in priced if a is not None), 0.0)
+    return [(line, amount if amount is not None else (rest / unpriced if rest is not None else None))
+            for line, amount in zip(lines, priced, strict=True)]
+
+
 def from_messages(messages: Mapping[str, Sequence[Mapping[str, Any]]]) -> pd.DataFrame:
-    """The long table of what the consent gateway returned (client id -> raw messages)."""
-    rows = [row for client_id, msgs in messages.items() for m in msgs for row in _rows(client_id, m)]
+    """The long table of what the consent gateway returned (client id -> raw messages).
+
+    An order sent twice under two messageIds (a retry with a new id) is counted once per client
+    and order id, as the profile counts it."""
+    rows: list[dict[str, Any]] = []
+    for client_id, msgs in messages.items():
+        orders: set[str] = set()
+        for m in msgs:
+            order = _order_id(m)
+            if order is not None:
+                if order in orders:
+                    continue
+                orders.add(order)
+            rows += _rows(client_id, m)
     if not rows:
         return empty()
     return typed(pd.DataFrame.from_records(rows))
