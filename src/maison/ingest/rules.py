@@ -17,6 +17,7 @@ import orjson
 from maison.consent.purposes import classify
 from maison.core.clock import offset_minutes, parse_instant
 from maison.core.orders import money, stated_value
+from maison.core.schema import consent_ledger, events, identities
 from maison.identity.rules import identifiers_of
 from maison.ingest.entities import Event
 
@@ -148,7 +149,7 @@ def normalize(
         identifiers = identifiers_of(kind, user_id, anonymous_id, traits)
     except ValueError as exc:
         raise MessageError("traits", str(exc)) from None
-    return Event(
+    event = Event(
         message_id=message_id,
         type=kind,
         event=event_name,
@@ -170,6 +171,42 @@ def normalize(
         index=index,
         identifiers=identifiers,
     )
+    _check_widths(event, props, context)
+    return event
+
+
+# Stored columns whose values a message supplies, with the field each comes from. PostgreSQL
+# refuses a value wider than its column and fails the whole transaction with it (SQLite stores
+# it): one long currency code would lose every message of its batch, and an SDK would retry the
+# batch for ever. So a message with such a value is refused here, alone, naming its field.
+_EVENT_FIELDS = (
+    ("message_id", "messageId"), ("user_id", "userId"), ("anonymous_id", "anonymousId"), ("event", "event"),
+    ("channel", "context.channel"), ("timezone", "context.timezone"), ("product_id", "properties.product_id"),
+    ("order_id", "properties.order_id"), ("currency", "properties.currency"), ("store_id", "properties.store_id"),
+)
+
+
+def _check_widths(event: Event, props: Mapping[str, Any], context: Mapping[str, Any]) -> None:
+    for column, field in _EVENT_FIELDS:
+        if column == "event" and event.type in ("page", "screen"):
+            field = "name"
+        _fits(getattr(event, column), events.c[column], field)
+    for kind, identifier in event.identifiers:
+        _fits(identifier, identities.c.value, "userId" if kind == "user" else f"traits ({kind})")
+    if event.event == "Consent Updated":  # what it writes to the ledger (`consent.rules`, `ingest.gate`)
+        country = context.get("country")
+        for column, field, stated in (
+            ("source", "properties.source", props.get("source")),
+            ("notice_version", "properties.policy_version", props.get("policy_version")),
+            ("geography", "context.country" if country else "properties.geography", country or props.get("geography")),
+        ):
+            _fits(str(stated) if stated else None, consent_ledger.c[column], field)
+
+
+def _fits(value: str | None, column: Any, field: str) -> None:
+    limit = column.type.length
+    if value is not None and limit is not None and len(value) > limit:
+        raise MessageError(field, f"{field} is {len(value)} characters long; at most {limit} are stored")
 
 
 def _event_name(message: Mapping[str, Any], kind: str) -> str | None:

@@ -54,6 +54,17 @@ def test_mixed_batch_keeps_good_messages_and_quarantines_bad(client, engine, wri
     assert count(engine, quarantine) == 3
 
 
+def test_a_value_too_wide_to_store_loses_only_its_own_message(client, engine, write_key):  # type: ignore[no-untyped-def]
+    """On PostgreSQL a currency of four letters failed the whole batch (varchar(3)), and an SDK
+    retried it for ever; on both backends the message alone is quarantined, naming the field."""
+    wide = track("w1", properties={"product_id": "P1", "currency": "EURO"})
+    r = client.post("/v1/batch", json={"batch": [track("g1"), wide, track("g2")]}, headers=auth(write_key))
+    assert r.status_code == 200, r.text
+    assert r.json()["accepted"] == 2
+    assert [(x["index"], x["field"]) for x in r.json()["rejected"]] == [(1, "properties.currency")]
+    assert count(engine) == 2 and count(engine, quarantine) == 1
+
+
 def test_gzip_body_is_accepted(client, engine, write_key):  # type: ignore[no-untyped-def]
     body = gzip.compress(orjson.dumps({"batch": [track("z1")]}))
     r = client.post(

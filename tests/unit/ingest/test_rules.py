@@ -138,3 +138,28 @@ def test_nul_characters_are_refused_with_a_reason():
 def test_an_order_value_that_is_no_finite_number_rejects_the_message(total: object) -> None:
     with pytest.raises(MessageError, match="properties.total"):
         norm({"type": "track", "event": "Order Completed", "userId": "u", "properties": {"total": total}})
+
+
+@pytest.mark.parametrize(("message", "field"), [
+    ({"type": "track", "event": "Order Completed", "properties": {"currency": "EURO"}}, "properties.currency"),
+    ({"type": "track", "event": "X", "context": {"channel": "web-storefront-mobile-app"}}, "context.channel"),
+    ({"type": "page", "name": "P" * 201}, "name"),
+    ({"type": "track", "event": "X", "properties": {"product_id": "P" * 101}}, "properties.product_id"),
+    ({"type": "identify", "traits": {"loyalty_card": "9" * 321}}, "traits (loyalty)"),
+    ({"type": "track", "event": "Consent Updated", "context": {"country": "United Kingdom"}}, "context.country"),
+    ({"type": "track", "event": "Consent Updated", "properties": {"policy_version": "v" * 41}},
+     "properties.policy_version"),
+], ids=["currency", "channel", "page name", "product_id", "loyalty card", "consent country", "policy version"])
+def test_a_value_wider_than_its_stored_column_is_refused_naming_its_field(message: dict[str, object],
+                                                                          field: str) -> None:
+    """PostgreSQL would refuse the value and fail the whole batch with it: the message alone is refused."""
+    with pytest.raises(MessageError) as refused:
+        norm({"userId": "u", **message})
+    assert refused.value.field == field
+    assert "characters long" in refused.value.reason
+
+
+def test_values_as_wide_as_their_columns_are_kept():
+    e = norm({"type": "track", "event": "Order Completed", "userId": "u" * 200,
+              "properties": {"currency": "EUR", "product_id": "P" * 100}, "context": {"channel": "c" * 20}})
+    assert (e.currency, len(e.product_id or ""), len(e.user_id or "")) == ("EUR", 100, 200)
