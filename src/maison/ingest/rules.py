@@ -179,20 +179,30 @@ def normalize(
 # refuses a value wider than its column and fails the whole transaction with it (SQLite stores
 # it): one long currency code would lose every message of its batch, and an SDK would retry the
 # batch for ever. So a message with such a value is refused here, alone, naming its field.
-_EVENT_FIELDS = (
+def _width(column: Any) -> int:
+    """The width of a bounded text column (every column named here is one)."""
+    length = getattr(column.type, "length", None)
+    if not isinstance(length, int):
+        raise TypeError(f"{column} has no width")
+    return length
+
+
+_EVENT_FIELDS = tuple((column, field, _width(events.c[column])) for column, field in (
     ("message_id", "messageId"), ("user_id", "userId"), ("anonymous_id", "anonymousId"), ("event", "event"),
     ("channel", "context.channel"), ("timezone", "context.timezone"), ("product_id", "properties.product_id"),
     ("order_id", "properties.order_id"), ("currency", "properties.currency"), ("store_id", "properties.store_id"),
-)
+))
+_IDENTIFIER_WIDTH = _width(identities.c.value)
 
 
 def _check_widths(event: Event, props: Mapping[str, Any], context: Mapping[str, Any]) -> None:
-    for column, field in _EVENT_FIELDS:
-        if column == "event" and event.type in ("page", "screen"):
-            field = "name"
-        _fits(getattr(event, column), events.c[column], field)
+    for column, field, limit in _EVENT_FIELDS:
+        value = getattr(event, column)
+        if value is not None and len(value) > limit:
+            _refuse("name" if column == "event" and event.type in ("page", "screen") else field, value, limit)
     for kind, identifier in event.identifiers:
-        _fits(identifier, identities.c.value, "userId" if kind == "user" else f"traits ({kind})")
+        if len(identifier) > _IDENTIFIER_WIDTH:
+            _refuse("userId" if kind == "user" else f"traits ({kind})", identifier, _IDENTIFIER_WIDTH)
     if event.event == "Consent Updated":  # what it writes to the ledger (`consent.rules`, `ingest.gate`)
         country = context.get("country")
         for column, field, stated in (
@@ -200,13 +210,13 @@ def _check_widths(event: Event, props: Mapping[str, Any], context: Mapping[str, 
             ("notice_version", "properties.policy_version", props.get("policy_version")),
             ("geography", "context.country" if country else "properties.geography", country or props.get("geography")),
         ):
-            _fits(str(stated) if stated else None, consent_ledger.c[column], field)
+            limit = _width(consent_ledger.c[column])
+            if stated and len(str(stated)) > limit:
+                _refuse(field, str(stated), limit)
 
 
-def _fits(value: str | None, column: Any, field: str) -> None:
-    limit = column.type.length
-    if value is not None and limit is not None and len(value) > limit:
-        raise MessageError(field, f"{field} is {len(value)} characters long; at most {limit} are stored")
+def _refuse(field: str, value: str, limit: int) -> None:
+    raise MessageError(field, f"{field} is {len(value)} characters long; at most {limit} are stored")
 
 
 def _event_name(message: Mapping[str, Any], kind: str) -> str | None:
