@@ -19,6 +19,7 @@ from maison.consent import gateway
 from maison.consent import service as consent
 from maison.consent.entities import Use
 from maison.consent.readers import declare
+from maison.core.traits import place
 from maison.models.fairness import NO_ATTRIBUTE
 
 UNKNOWN = NO_ATTRIBUTE  # reported as its own group by the audit, never rated
@@ -44,7 +45,7 @@ def sensitive_features(conn: Connection, client_ids: Sequence[str], *, at: datet
         for row in found.get(client_id, ()):  # in time order: later statements win
             traits = row.get("traits") or {}
             for name, trait in FEATURES.items():
-                value = traits.get(trait)
-                if isinstance(value, str) and value.strip():
-                    columns[name][i] = value.strip()
+                value = place(traits, trait)  # a country may come in Segment's `address` trait
+                if value is not None:
+                    columns[name][i] = value
     return columns

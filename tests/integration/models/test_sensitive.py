@@ -13,7 +13,7 @@ from maison.models.sensitive import sensitive_features
 AT = datetime(2026, 3, 1, tzinfo=UTC)
 
 
-def identify(user: str, at: str, **traits: str) -> dict:  # type: ignore[type-arg]
+def identify(user: str, at: str, **traits: object) -> dict:  # type: ignore[type-arg]
     return {"type": "identify", "userId": user, "messageId": f"i-{user}-{at}", "timestamp": at, "traits": traits}
 
 
@@ -26,12 +26,14 @@ def test_declared_traits_are_used_only_while_demographics_may_be_profiled(engine
         consent_message(at="2026-01-01T00:00:00Z", off=("demographics",), userId="u2"),
         identify("u2", "2026-01-02T00:00:00Z", age_band="55-64", country="IT", income_band="high"),
         consent_message(at="2026-01-01T00:00:00Z", userId="u3"),
+        consent_message(at="2026-01-01T00:00:00Z", userId="u4"),
+        identify("u4", "2026-01-02T00:00:00Z", address={"city": "Madrid", "country": "ES"}),  # Segment's spec
     ]
     with engine.begin() as conn:
         ingest(conn, messages, source="t", received_at=AT, limits=IngestSettings(), suppression_key=b"k")
     with engine.connect() as conn:
-        ids = [find_client(conn, u) for u in ("u1", "u2", "u3")]
+        ids = [find_client(conn, u) for u in ("u1", "u2", "u3", "u4")]
         found = sensitive_features(conn, ids, at=AT)
-    assert found["age_band"].tolist() == ["35-44", "unknown", "unknown"]
-    assert found["geography"].tolist() == ["FR", "unknown", "unknown"]
-    assert found["income_band"].tolist() == ["unknown", "unknown", "unknown"]
+    assert found["age_band"].tolist() == ["35-44", "unknown", "unknown", "unknown"]
+    assert found["geography"].tolist() == ["FR", "unknown", "unknown", "ES"]
+    assert found["income_band"].tolist() == ["unknown", "unknown", "unknown", "unknown"]
