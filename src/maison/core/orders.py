@@ -25,15 +25,22 @@ def stated_value(props: Mapping[str, Any]) -> tuple[str, Any] | None:
     return None
 
 
-def money(value: Any) -> Decimal | None:
-    """A JSON number (or numeric text) as money to the cent; None for anything else (booleans, NaN)."""
+def amount(value: Any) -> Decimal | None:
+    """A JSON number (or numeric text) as an exact decimal; None for anything else (booleans,
+    NaN, infinities, text that is no number)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         return None
     try:
-        amount = Decimal(str(value))
+        found = Decimal(str(value))
     except InvalidOperation:
         return None
-    return amount.quantize(_CENT) if amount.is_finite() else None
+    return found if found.is_finite() else None
+
+
+def money(value: Any) -> Decimal | None:
+    """`amount` to the cent: what an order's value is stored and summed as."""
+    found = amount(value)
+    return None if found is None else found.quantize(_CENT)
 
 
 def order_value(props: Mapping[str, Any]) -> Decimal | None:

@@ -12,11 +12,12 @@ import bisect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from maison.consent.purposes import CONTENT_PAGE_TYPES
 from maison.core.clock import to_local, zone
+from maison.core.orders import amount
 from maison.core.traits import place
 from maison.profiles.entities import (
     RFM,
@@ -382,7 +383,7 @@ def _apply(
     props = e.properties
     if e.event == CHECKOUT_STARTED:
         state.checkout = moment
-        value = _money(props.get("value"))
+        value = amount(props.get("value"))
         state.checkout_value = value if value is not None else e.revenue
         state.changed_since_checkout = False
         if not state.lines:  # adds were not tracked: the checkout's own list is the content
@@ -438,7 +439,7 @@ def priced_products(events: Iterable[EventRecord]) -> set[str]:
         candidates = [e.properties, *(items if isinstance(items, list) else [])]
         for item in candidates:
             pid = _text(item.get("product_id")) if isinstance(item, Mapping) else None
-            if pid is not None and _money(item.get("price")) is None:
+            if pid is not None and amount(item.get("price")) is None:
                 wanted.add(pid)
     return wanted
 
@@ -457,7 +458,7 @@ def _line(item: Mapping[str, Any], product_id: str, prices: Mapping[str, Decimal
     quantity = item.get("quantity")
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         quantity = 1
-    price = _money(item.get("price"))
+    price = amount(item.get("price"))
     return LineItem(
         product_id=product_id,
         name=_text(item.get("name")),
@@ -473,16 +474,6 @@ def _sum(lines: Iterable[LineItem]) -> Decimal | None:
     if not amounts or any(a is None for a in amounts):
         return None
     return sum((a for a in amounts if a is not None), Decimal(0))
-
-
-def _money(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        return None
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() else None
 
 
 def _product_id(e: EventRecord) -> str | None:

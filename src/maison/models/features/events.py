@@ -15,7 +15,7 @@ from typing import Any, Final
 import pandas as pd
 
 from maison.consent.purposes import CONTENT_PAGE_TYPES
-from maison.core.orders import money, order_value
+from maison.core.orders import amount, order_value
 
 PAGE_VIEWED: Final = "Page Viewed"
 ORDER: Final = "Order Completed"
@@ -106,7 +106,7 @@ def _line_amounts(props: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], flo
     lines = [line for line in props.get("products") or () if isinstance(line, Mapping)] or [{}]
     priced: list[float | None] = []
     for line in lines:
-        price, quantity = money(line.get("price")), money(line.get("quantity") or 1)
+        price, quantity = amount(line.get("price")), amount(line.get("quantity") or 1)
         priced.append(float(price * quantity) if price is not None and quantity is not None and quantity > 0 else None)
     unpriced = priced.count(None)
     total = order_value(props)
