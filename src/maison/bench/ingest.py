@@ -180,9 +180,9 @@ def rounds(store: ScratchStore, path: Path, *, events: int, limits: IngestSettin
     """`count` rounds of the bulk import followed by its raw ceiling, each into a fresh store.
 
     The share is judged on pairs measured side by side, several times: a shared host's speed
-    drifts by tens of percent within minutes (a pure-Python loop here took 0.61 s, then 1.2 s
-    twenty minutes later), so one import and one ceiling compare two different machines, and a
-    single pair gave anywhere from 36% to 42% within ten minutes."""
+    drifts by tens of percent within minutes (on the 2-core host of these benchmarks a pure-Python
+    loop took 0.61 s, then 1.2 s twenty minutes later), so one import and one ceiling compare two
+    different machines, and a single pair gave anywhere from 36% to 42% within ten minutes."""
     if count < 1:
         raise ValueError(f"rounds must be at least 1, not {count}")
     done: list[Round] = []

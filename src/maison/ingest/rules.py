@@ -175,10 +175,6 @@ def normalize(
     return event
 
 
-# Stored columns whose values a message supplies, with the field each comes from. PostgreSQL
-# refuses a value wider than its column and fails the whole transaction with it (SQLite stores
-# it): one long currency code would lose every message of its batch, and an SDK would retry the
-# batch for ever. So a message with such a value is refused here, alone, naming its field.
 def _width(column: Any) -> int:
     """The width of a bounded text column (every column named here is one)."""
     length = getattr(column.type, "length", None)
@@ -187,6 +183,10 @@ def _width(column: Any) -> int:
     return length
 
 
+# Stored columns whose values a message supplies, with the field each comes from. PostgreSQL
+# refuses a value wider than its column and fails the whole transaction with it (SQLite stores
+# it): one long currency code would lose every message of its batch, and an SDK would retry the
+# batch for ever. So a message with such a value is refused here, alone, naming its field.
 _EVENT_FIELDS = tuple((column, field, _width(events.c[column])) for column, field in (
     ("message_id", "messageId"), ("user_id", "userId"), ("anonymous_id", "anonymousId"), ("event", "event"),
     ("channel", "context.channel"), ("timezone", "context.timezone"), ("product_id", "properties.product_id"),

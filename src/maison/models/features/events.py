@@ -82,13 +82,13 @@ def _rows(client_id: str, message: Mapping[str, Any]) -> Iterable[dict[str, Any]
     event = str(message.get("event"))
     if event == ORDER:
         store = props.get("store") or props.get("store_id")
-        for line, amount in _line_amounts(props):
+        for line, value in _line_amounts(props):
             yield {
                 **base,
                 "event": ORDER,
                 "product_id": line.get("product_id"),
                 "order_id": props.get("order_id"),
-                "amount": amount,
+                "amount": value,
                 "store_id": store,
             }
         return
