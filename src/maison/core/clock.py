@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -61,6 +63,27 @@ def to_local(instant: datetime, tz_name: str | None, fallback_offset_minutes: in
     if fallback_offset_minutes is not None:
         return instant.astimezone(timezone(timedelta(minutes=fallback_offset_minutes)))
     return instant.astimezone(UTC)
+
+
+def message_local_time(message: Mapping[str, Any], instant: datetime) -> datetime:
+    """A stored message's own wall time at `instant` (its stored timestamp), with no profile: in
+    the zone its context carried, else at the offset of the client's own timestamp (`to_local`).
+    Not the offset of the stored `timestamp`: when the client sent `sentAt`, ingest stores the
+    skew-corrected instant in UTC, and an SDK's evening in New York would read as night."""
+    context = message.get("context")
+    name = context.get("timezone") if isinstance(context, Mapping) else None
+    name = name if isinstance(name, str) else None
+    return to_local(instant, name, None if zone(name) is not None else _own_offset(message))
+
+
+def _own_offset(message: Mapping[str, Any]) -> int | None:
+    """The UTC offset, in minutes, of the timestamp the client's device sent (`originalTimestamp`
+    once ingest corrected it); None when there is none readable."""
+    own = message.get("originalTimestamp") or message.get("timestamp")
+    try:
+        return offset_minutes(parse_instant(own)) if isinstance(own, str) else None
+    except ValueError:
+        return None
 
 
 def part_of_day(local: datetime) -> str:

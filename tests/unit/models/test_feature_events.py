@@ -52,3 +52,19 @@ def test_an_order_sent_twice_under_two_message_ids_counts_once() -> None:
                                   order("o2", "m3", total=40)],
                            "c2": [order("o1", "m4", total=100)]})  # another client's own o1 is theirs
     assert sorted(zip(table["client_id"], table["amount"], strict=True)) == [("c1", 40.0), ("c1", 100.0), ("c2", 100.0)]
+
+
+def test_a_purchase_falls_in_the_month_of_the_clients_own_clock_however_it_was_sent() -> None:
+    """New Year's Eve 23:30 in New York is 04:30 UTC on 1 January; sent with `sentAt`, ingest
+    stores the corrected instant in UTC. The season of the purchase is still December."""
+    from datetime import UTC, datetime
+
+    from maison.ingest.rules import normalize
+
+    message = {"type": "track", "event": ORDER, "userId": "u", "timestamp": "2025-12-31T23:30:00-05:00",
+               "sentAt": "2025-12-31T23:30:01-05:00", "properties": {"order_id": "o1", "total": 100}}
+    for context in ({"timezone": "America/New_York"}, {}):
+        stored = normalize({**message, "context": context}, received_at=datetime(2026, 1, 1, 4, 30, 2, tzinfo=UTC),
+                           max_event_bytes=32_000).raw
+        assert stored["timestamp"].startswith("2026-01-01T04:30:01")  # the instant, in UTC
+        assert from_messages({"c1": [stored]})["month"].tolist() == [12], context

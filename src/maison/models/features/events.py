@@ -15,6 +15,7 @@ from typing import Any, Final
 import pandas as pd
 
 from maison.consent.purposes import CONTENT_PAGE_TYPES
+from maison.core.clock import message_local_time
 from maison.core.orders import amount, order_value
 
 PAGE_VIEWED: Final = "Page Viewed"
@@ -65,8 +66,8 @@ def _order_id(message: Mapping[str, Any]) -> str | None:
 
 def _rows(client_id: str, message: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
     props = message.get("properties") or {}
-    when = _instant(str(message["timestamp"]))
-    base = {"client_id": client_id, "t": int(when.timestamp()), "month": when.month}
+    when = _instant(str(message["timestamp"]))  # the season is the client's own month
+    base = {"client_id": client_id, "t": int(when.timestamp()), "month": message_local_time(message, when).month}
     kind = message.get("type")
     if kind in ("page", "screen"):
         content = props.get("content_type")

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from maison.core.clock import offset_minutes, parse_instant, part_of_day, to_local, zone
+from maison.core.clock import message_local_time, parse_instant, part_of_day
 from maison.profiles.rules import declared_categories
 
 BROWSING, CONTENT, EMAIL, PURCHASES = "browsing_behaviour", "content_engagement", "email_engagement", "purchase_history"
@@ -205,7 +205,7 @@ def _tally(rows: Iterable[Stored], vocab: Vocabulary, *, at: datetime,
             content_seconds += w * _seconds(props)
         elif cat == EMAIL and name == "Email Opened":
             opens += w
-            x[col["open_time", part_of_day(_local(row, stamp))]] += w
+            x[col["open_time", part_of_day(message_local_time(row, stamp))]] += w
         elif cat == PURCHASES and name == "Order Completed":
             before = units
             for pid, quantity in _lines(props):
@@ -279,28 +279,6 @@ def _instant(row: Mapping[str, Any]) -> datetime | None:
     try:
         return parse_instant(row["timestamp"])
     except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _local(row: Mapping[str, Any], stamp: datetime) -> datetime:
-    """The event's local wall time as Maison reads it everywhere (`core.clock.to_local`): in the
-    zone the event's context carried, else at the offset of the client's own timestamp (no
-    profile needed). Not the offset of the stored `timestamp`: when the client sent `sentAt`,
-    ingest stores the skew-corrected instant in UTC, and an SDK's evening opens in New York
-    read as night opens."""
-    context = row.get("context")
-    name = context.get("timezone") if isinstance(context, Mapping) else None
-    name = name if isinstance(name, str) else None
-    return to_local(stamp, name, None if zone(name) is not None else _own_offset(row))
-
-
-def _own_offset(row: Mapping[str, Any]) -> int | None:
-    """The UTC offset of the timestamp the client's device sent (`originalTimestamp` once ingest
-    corrected it), in minutes; None when there is none readable."""
-    own = row.get("originalTimestamp") or row.get("timestamp")
-    try:
-        return offset_minutes(parse_instant(own)) if isinstance(own, str) else None
-    except ValueError:
         return None
 
 
