@@ -48,7 +48,7 @@ class PrivacySettings(BaseModel):
             "access_log": 730,
             "quarantine": 30,
         },
-        description="Days each data category is kept after the event (see docs/privacy.md).",
+        description="Days each data category is kept after the event (see docs/tracking-plan.md, Retention).",
     )
 
 
