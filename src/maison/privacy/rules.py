@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -41,15 +42,20 @@ def settings_view(state: ConsentState, *, collection_access: list[str] | None = 
     }
 
 
-def needs_renewal(state: ConsentState, notice_purposes: dict[str, str]) -> list[str]:
+def needs_renewal(state: ConsentState, newest: Mapping[str, str], published: Mapping[str, datetime]) -> list[str]:
     """Granted purposes whose consent was given under an older notice than the current one.
 
-    `notice_purposes` maps each purpose to the newest notice version that changed its text.
-    """
+    `newest` maps each purpose to the newest notice version that changed its text; `published`
+    gives each notice version's publication instant. A notice is older when it was published
+    earlier: versions are names ("2026-06", "v10"), and as text "v10" came before "v9". A consent
+    given under a version never published (or none) counts from when it was given."""
     stale = []
-    for purpose, version in notice_purposes.items():
+    for purpose, version in newest.items():
         current = state.purposes.get(purpose)
-        if current and current.granted and (current.notice_version or "") < version:
+        if not current or not current.granted or current.notice_version == version:
+            continue
+        given = published.get(current.notice_version or "", current.changed_at)
+        if given is None or given < published[version]:
             stale.append(purpose)
     return sorted(stale)
 

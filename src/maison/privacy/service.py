@@ -27,18 +27,21 @@ def settings(conn: Connection, client_id: str, *, at: datetime | None = None) ->
     state = consent.state(conn, client_id, at)
     view = settings_view(state, collection_access=derived.collections(conn, client_id, at=at))
     view["collection_access_reasons"] = derived.all_of(conn, client_id, derived.COLLECTION_ACCESS, at=at)
-    view["needs_renewal"] = needs_renewal(state, latest_notice_per_purpose(conn))
+    view["needs_renewal"] = needs_renewal(state, *_notices(conn))
     return {"client_id": client_id, **view}
 
 
-def latest_notice_per_purpose(conn: Connection) -> dict[str, str]:
+def _notices(conn: Connection) -> tuple[dict[str, str], dict[str, datetime]]:
+    """Each purpose's newest notice version that changed its text, and every version's publication."""
     newest: dict[str, str] = {}
-    for version, purposes in conn.execute(
-        select(notices.c.version, notices.c.purposes).order_by(notices.c.published_at)
+    published: dict[str, datetime] = {}
+    for version, purposes, at in conn.execute(
+        select(notices.c.version, notices.c.purposes, notices.c.published_at).order_by(notices.c.published_at)
     ):
+        published[version] = at
         for p in purposes:
             newest[p] = version
-    return newest
+    return newest, published
 
 
 def publish_notice(conn: Connection, *, version: str, text: str, purposes: list[str], at: datetime) -> None:
