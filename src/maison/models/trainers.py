@@ -20,7 +20,7 @@ from maison.core.errors import NotFound
 from maison.models.registry import LoadedModel
 from maison.models.scores import ScoreRow
 
-# Modules that register a spec when imported; a missing one (not written yet) is skipped.
+# Modules that register a spec when imported; a missing one is skipped (an optional piece).
 BUILTIN = ("maison.models.clv.service", "maison.models.future_vip", "maison.models.churn.spec")
 
 

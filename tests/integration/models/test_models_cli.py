@@ -77,6 +77,36 @@ def test_train_score_and_report_clv_end_to_end(engine, store: Path):
     assert as_json["fingerprint"] == card["fingerprint"]
 
 
+def test_train_and_score_churn_end_to_end_with_reasons_in_the_clients_own_numbers(engine, store: Path):
+    """Churn is a model like the others: trained at two past cutoffs, validated on the later one,
+    each buyer scored with what the score rests on; an objector is neither read nor scored."""
+    users = seed_store(engine, 150, seed=31)
+    with engine.begin() as conn:
+        objector = find_client(conn, users[0])
+        consent.update(conn, objector, object_profiling=True, method="api", at=AS_OF - timedelta(days=300))
+
+    trained = invoke("train", "churn", "--as-of", AS_OF.isoformat())
+    assert trained.exit_code == 0, trained.output
+    with engine.connect() as conn:
+        (row,) = conn.execute(select(model_versions)).all()
+    assert row.name == "churn" and row.card["n_clients"] == 149
+    assert 0.5 < row.card["metrics"]["roc_auc"] <= 1 and row.card["metrics"]["rows_validation"] > 50
+
+    scored = invoke("score", "churn", "--as-of", AS_OF.isoformat())
+    assert scored.exit_code == 0, scored.output
+    with engine.connect() as conn:
+        rows = conn.execute(select(scores)).all()
+    assert objector not in {r.client_id for r in rows} and len(rows) == 149
+    churn = np.array([r.score for r in rows])
+    assert ((churn >= 0) & (churn <= 1)).all() and churn.min() < 0.5 < churn.max()
+    text = rows[0].reasons[0]["text"]
+    assert text.startswith("Last order ") and "chance of still being an active client (BG/NBD)" in text
+    assert set(rows[0].data_categories) <= set(row.card["data_categories"])
+    # those who bought lately are the least likely to have left
+    days = np.array([int(r.reasons[0]["text"].split()[2]) for r in rows])
+    assert churn[days <= 30].mean() < churn[days > 120].mean()
+
+
 def test_unknown_models_and_untrained_ones_fail_clearly(engine, store: Path):
     unknown = invoke("train", "crystal-ball")
     assert unknown.exit_code == 2 and "unknown model 'crystal-ball'" in unknown.output and "clv" in unknown.output

@@ -10,7 +10,7 @@ from maison.models import trainers
 
 
 def test_the_built_in_models_are_known_by_name():
-    assert {"clv", "future_vip"} <= set(trainers.names())
+    assert {"churn", "clv", "future_vip"} <= set(trainers.names())
     assert trainers.get("clv").categories == ("purchase_history",)
 
 
