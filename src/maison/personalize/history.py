@@ -34,6 +34,8 @@ ORDER_COMPLETED = "Order Completed"
 REVIEWED = "Product Reviewed"
 EMAIL_OPENED = "Email Opened"
 PAGE = "page"  # a `page` call: its name is the page's, its `content_type` says what it is
+SCREEN = "screen"  # an app's `screen` call: the same as a page, on a phone
+VIEWS = frozenset({PAGE, SCREEN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +79,13 @@ class Moment:
 
     def evidence(self) -> Evidence:
         """This event as evidence in a reason (its message id, local weekday and part of day)."""
-        return Evidence(self.message_id, self.name if self.name != PAGE else "Page Viewed", self.local)
+        shown = {PAGE: "Page Viewed", SCREEN: "Screen Viewed"}.get(self.name, self.name)
+        return Evidence(self.message_id, shown, self.local)
+
+    @property
+    def is_content_visit(self) -> bool:
+        """A content page read: a `page` or an app's `screen` call filed under `content_engagement`."""
+        return self.name in VIEWS and self.data_category == "content_engagement"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +120,8 @@ class ClientHistory:
         return self.named(SEARCHED)
 
     def content_visits(self) -> list[Moment]:
-        """Content pages read (`page` calls filed under `content_engagement`)."""
-        return [m for m in self.moments if m.name == PAGE and m.data_category == "content_engagement"]
+        """Content pages read (`Moment.is_content_visit`)."""
+        return [m for m in self.moments if m.is_content_visit]
 
     def purchases(self) -> list[Moment]:
         return self.named(ORDER_COMPLETED)

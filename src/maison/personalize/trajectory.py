@@ -281,7 +281,7 @@ def summarize_month(
     inside = history.between(month.start, month.end)
     views = [m for m in inside if m.name == "Product Viewed" and m.product_id in products]
     seen = [products[str(v.product_id)] for v in views]
-    content = [m for m in inside if m.name == "page" and m.data_category == "content_engagement"]
+    content = [m for m in inside if m.is_content_visit]
     n = len(views)
 
     def share(test: Any) -> float | None:

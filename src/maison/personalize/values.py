@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from maison.catalog.entities import ContentPage, Product
-from maison.personalize.history import ClientHistory, Moment
+from maison.personalize.history import VIEWS, ClientHistory, Moment
 from maison.personalize.vocabulary import Vocabulary
 
 VALUES_INFERENCE = "values_inference"
@@ -98,7 +98,7 @@ def _attention(
         bought = {t for line in moment.line_items() if (p := products.get(str(line.get("product_id")))) is not None
                   for t in vocabulary.values_of(p.tags)}
         return PURCHASE_WEIGHT, tuple(sorted(bought))
-    if moment.name == "page" and moment.content_type in vocabulary.values_content_types:
+    if moment.name in VIEWS and moment.content_type in vocabulary.values_content_types:
         page = pages.get(moment.path or "")
         about = _page_values(page, products, vocabulary) if page else ()
         return (min(moment.dwell_seconds, DWELL_CAP), about) if about else (0.0, ())

@@ -197,7 +197,7 @@ def _tally(rows: Iterable[Stored], vocab: Vocabulary, *, at: datetime,
         elif cat == BROWSING and name == "Product Added to Wishlist":
             saves += w
             continue  # not evidence: a save is counted per view
-        elif cat == CONTENT and name == "page":
+        elif cat == CONTENT and name in ("page", "screen"):  # an app's screen reads as a page
             kind = props.get("content_type")
             if isinstance(kind, str) and ("content_type", kind) in col:
                 x[col["content_type", kind]] += w
