@@ -9,8 +9,57 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from maison.core.dialect import insert_new_rows, lookup_keys
-from maison.core.schema import events, quarantine
+from maison.core.schema import consent_ledger, events, identities, quarantine
 from maison.ingest.entities import Event, Rejection
+from maison.ingest.rules import MessageError
+
+
+def _width(column: Any) -> int:
+    """The width of a bounded text column (every column named here is one)."""
+    length = getattr(column.type, "length", None)
+    if not isinstance(length, int):
+        raise TypeError(f"{column} has no width")
+    return length
+
+
+# Stored columns whose values a message supplies, with the field each comes from.
+_EVENT_FIELDS = tuple((column, field, _width(events.c[column])) for column, field in (
+    ("message_id", "messageId"), ("user_id", "userId"), ("anonymous_id", "anonymousId"), ("event", "event"),
+    ("channel", "context.channel"), ("timezone", "context.timezone"), ("product_id", "properties.product_id"),
+    ("order_id", "properties.order_id"), ("currency", "properties.currency"), ("store_id", "properties.store_id"),
+))
+_IDENTIFIER_WIDTH = _width(identities.c.value)
+
+
+def check_storable(event: Event) -> None:
+    """Refuse (`MessageError`, naming the field) a message with a value wider than its column.
+
+    PostgreSQL refuses such a value and fails the whole transaction with it (SQLite stores it):
+    one long currency code would lose every message of its batch, and an SDK would retry the
+    batch for ever. Validation calls this, so the message alone is quarantined or refused."""
+    props = event.raw.get("properties") or {}
+    context = event.raw.get("context") or {}
+    for column, field, limit in _EVENT_FIELDS:
+        value = getattr(event, column)
+        if value is not None and len(value) > limit:
+            _refuse("name" if column == "event" and event.type in ("page", "screen") else field, value, limit)
+    for kind, identifier in event.identifiers:
+        if len(identifier) > _IDENTIFIER_WIDTH:
+            _refuse("userId" if kind == "user" else f"traits ({kind})", identifier, _IDENTIFIER_WIDTH)
+    if event.event == "Consent Updated":  # what it writes to the ledger (`consent.rules`, `ingest.gate`)
+        country = context.get("country")
+        for column, field, stated in (
+            ("source", "properties.source", props.get("source")),
+            ("notice_version", "properties.policy_version", props.get("policy_version")),
+            ("geography", "context.country" if country else "properties.geography", country or props.get("geography")),
+        ):
+            limit = _width(consent_ledger.c[column])
+            if stated and len(str(stated)) > limit:
+                _refuse(field, str(stated), limit)
+
+
+def _refuse(field: str, value: str, limit: int) -> None:
+    raise MessageError(field, f"{field} is {len(value)} characters long; at most {limit} are stored")
 
 
 def existing_message_ids(conn: Connection, source: str, message_ids: Iterable[str]) -> set[str]:

@@ -17,7 +17,6 @@ import orjson
 from maison.consent.purposes import classify
 from maison.core.clock import offset_minutes, parse_instant
 from maison.core.orders import money, stated_value
-from maison.core.schema import consent_ledger, events, identities
 from maison.identity.rules import identifiers_of
 from maison.ingest.entities import Event
 
@@ -149,7 +148,7 @@ def normalize(
         identifiers = identifiers_of(kind, user_id, anonymous_id, traits)
     except ValueError as exc:
         raise MessageError("traits", str(exc)) from None
-    event = Event(
+    return Event(
         message_id=message_id,
         type=kind,
         event=event_name,
@@ -171,52 +170,6 @@ def normalize(
         index=index,
         identifiers=identifiers,
     )
-    _check_widths(event, props, context)
-    return event
-
-
-def _width(column: Any) -> int:
-    """The width of a bounded text column (every column named here is one)."""
-    length = getattr(column.type, "length", None)
-    if not isinstance(length, int):
-        raise TypeError(f"{column} has no width")
-    return length
-
-
-# Stored columns whose values a message supplies, with the field each comes from. PostgreSQL
-# refuses a value wider than its column and fails the whole transaction with it (SQLite stores
-# it): one long currency code would lose every message of its batch, and an SDK would retry the
-# batch for ever. So a message with such a value is refused here, alone, naming its field.
-_EVENT_FIELDS = tuple((column, field, _width(events.c[column])) for column, field in (
-    ("message_id", "messageId"), ("user_id", "userId"), ("anonymous_id", "anonymousId"), ("event", "event"),
-    ("channel", "context.channel"), ("timezone", "context.timezone"), ("product_id", "properties.product_id"),
-    ("order_id", "properties.order_id"), ("currency", "properties.currency"), ("store_id", "properties.store_id"),
-))
-_IDENTIFIER_WIDTH = _width(identities.c.value)
-
-
-def _check_widths(event: Event, props: Mapping[str, Any], context: Mapping[str, Any]) -> None:
-    for column, field, limit in _EVENT_FIELDS:
-        value = getattr(event, column)
-        if value is not None and len(value) > limit:
-            _refuse("name" if column == "event" and event.type in ("page", "screen") else field, value, limit)
-    for kind, identifier in event.identifiers:
-        if len(identifier) > _IDENTIFIER_WIDTH:
-            _refuse("userId" if kind == "user" else f"traits ({kind})", identifier, _IDENTIFIER_WIDTH)
-    if event.event == "Consent Updated":  # what it writes to the ledger (`consent.rules`, `ingest.gate`)
-        country = context.get("country")
-        for column, field, stated in (
-            ("source", "properties.source", props.get("source")),
-            ("notice_version", "properties.policy_version", props.get("policy_version")),
-            ("geography", "context.country" if country else "properties.geography", country or props.get("geography")),
-        ):
-            limit = _width(consent_ledger.c[column])
-            if stated and len(str(stated)) > limit:
-                _refuse(field, str(stated), limit)
-
-
-def _refuse(field: str, value: str, limit: int) -> None:
-    raise MessageError(field, f"{field} is {len(value)} characters long; at most {limit} are stored")
 
 
 def _event_name(message: Mapping[str, Any], kind: str) -> str | None:

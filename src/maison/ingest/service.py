@@ -56,6 +56,7 @@ def validate(
                 sent_at=sent_at,
                 archived=archived,
             )
+            repo.check_storable(event)
             if event.event in REQUEST_EVENTS and not privacy_requests:
                 raise MessageError("event", f"{event.event!r} is a data-subject request: only a write key made for "
                                    "the shop's back end may send one (maison keys create --privacy-requests)")
