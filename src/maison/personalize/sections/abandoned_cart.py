@@ -94,8 +94,12 @@ def contents(checkout: Moment, cart_events: Sequence[Moment]) -> list[tuple[str,
 
 
 def _size(props: Mapping[str, Any]) -> str | None:
-    v = props.get("variant")
-    return v if isinstance(v, str) and v else None
+    """The line's size: Segment's `variant`, else a `size` property (the profile reads both)."""
+    for key in ("variant", "size"):
+        v = props.get(key)
+        if isinstance(v, str) and v:
+            return v
+    return None
 
 
 def abandoned(history: ClientHistory, products: Sequence[Product]) -> list[AbandonedCart]:

@@ -46,6 +46,20 @@ def test_the_cart_at_checkout_is_named_with_its_catalogue_total_and_a_guide_that
         assert section.items[0].available_sizes == ("38", "40")
 
 
+def test_a_shop_that_sends_size_rather_than_variant_gets_the_same_follow_up() -> None:
+    """The profile reads a cart line's size from `variant` or `size`; so does the digest."""
+    def sized(rows: list[dict]) -> list[dict]:  # type: ignore[type-arg]
+        def line(props: dict) -> dict:  # type: ignore[type-arg]
+            return {("size" if k == "variant" else k): v for k, v in props.items()}
+        return [{**r, "properties": {**line(r["properties"]),
+                                     **({"products": [line(x) for x in r["properties"]["products"]]}
+                                        if "products" in r["properties"] else {})}} for r in rows]
+    send = CHECKOUT + timedelta(days=3)
+    for with_lines in (True, False):
+        [section] = build(sized(cart(with_lines)), send, send - timedelta(days=7))
+        assert "Wool Coat (size 40)" in section.text and section.cart_total_eur == 1430
+
+
 def test_it_is_followed_up_in_the_first_digest_after_48_hours_and_never_again() -> None:
     weekly = [CHECKOUT + timedelta(days=1) + timedelta(days=7 * k) for k in range(4)]  # first one within 48 h
     sent = [bool(build(cart(), at, at - timedelta(days=7))) for at in weekly]
