@@ -39,11 +39,18 @@ def invoke(*args: str):  # type: ignore[no-untyped-def]
     return runner.invoke(app, ["models", *args])
 
 
-def test_train_score_and_report_clv_end_to_end(engine, store: Path):
+def seed_with_an_objector(engine: Engine, *, objected_days_before: int) -> str:
+    """The 150-client store, its first client objecting to profiling that many days before AS_OF."""
     users = seed_store(engine, 150, seed=31)
     with engine.begin() as conn:
         objector = find_client(conn, users[0])
-        consent.update(conn, objector, object_profiling=True, method="api", at=AS_OF - timedelta(days=30))
+        consent.update(conn, objector, object_profiling=True, method="api",
+                       at=AS_OF - timedelta(days=objected_days_before))
+    return objector
+
+
+def test_train_score_and_report_clv_end_to_end(engine, store: Path):
+    objector = seed_with_an_objector(engine, objected_days_before=30)
 
     trained = invoke("train", "clv", "--as-of", AS_OF.isoformat())
     assert trained.exit_code == 0, trained.output
@@ -80,10 +87,7 @@ def test_train_score_and_report_clv_end_to_end(engine, store: Path):
 def test_train_and_score_churn_end_to_end_with_reasons_in_the_clients_own_numbers(engine, store: Path):
     """Churn is a model like the others: trained at two past cutoffs, validated on the later one,
     each buyer scored with what the score rests on; an objector is neither read nor scored."""
-    users = seed_store(engine, 150, seed=31)
-    with engine.begin() as conn:
-        objector = find_client(conn, users[0])
-        consent.update(conn, objector, object_profiling=True, method="api", at=AS_OF - timedelta(days=300))
+    objector = seed_with_an_objector(engine, objected_days_before=300)
 
     trained = invoke("train", "churn", "--as-of", AS_OF.isoformat())
     assert trained.exit_code == 0, trained.output

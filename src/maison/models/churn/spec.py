@@ -19,28 +19,15 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from maison.consent import gateway
-from maison.consent import service as consent
 from maison.models.churn.model import ChurnModel, churn_scores, train
 from maison.models.features import recency
 from maison.models.features.events import from_messages
-from maison.models.features.service import READER
+from maison.models.features.service import READER, profiled_categories
 from maison.models.registry import LoadedModel
 from maison.models.scores import ScoreRow, active_clients
 from maison.models.trainers import ModelSpec, Trained, register
-from maison.models.vip.service import may_profile
 
 NAME = "churn"
-
-
-def _readable(conn: Connection, client_ids: Sequence[str], at: datetime) -> dict[str, tuple[str, ...]]:
-    """The purposes each client's consent lets this model read at `at`; a client who may not be
-    profiled at all, or lets it read nothing, is left out."""
-    book = consent.book(conn, client_ids)
-    allowed = {
-        c: tuple(cat for cat in READER.categories if book.may(c, cat, READER.use, at))
-        for c in client_ids if may_profile(book.state(c, at))
-    }
-    return {c: cats for c, cats in allowed.items() if cats}
 
 
 def _events(conn: Connection, allowed: dict[str, tuple[str, ...]], at: datetime) -> pd.DataFrame:
@@ -48,7 +35,7 @@ def _events(conn: Connection, allowed: dict[str, tuple[str, ...]], at: datetime)
 
 
 def train_from_store(conn: Connection, *, as_of: datetime) -> Trained:
-    allowed = _readable(conn, active_clients(conn), as_of)
+    allowed = profiled_categories(conn, dict.fromkeys(active_clients(conn), as_of))
     events = _events(conn, allowed, as_of)
     model = train(events, at=int(as_of.timestamp()))
     return Trained(
@@ -69,7 +56,7 @@ def scorer(loaded: LoadedModel) -> Callable[[Connection, Sequence[str], datetime
     model: ChurnModel = loaded.model
 
     def score(conn: Connection, client_ids: Sequence[str], at: datetime) -> list[ScoreRow]:
-        allowed = _readable(conn, client_ids, at)
+        allowed = profiled_categories(conn, dict.fromkeys(client_ids, at))
         if not allowed:
             return []
         events = _events(conn, allowed, at)

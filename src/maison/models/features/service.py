@@ -7,7 +7,7 @@ withheld, say, email engagement is featurised from the other categories only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 import pandas as pd
@@ -15,7 +15,8 @@ from sqlalchemy import Connection
 
 from maison.catalog import service as catalog_service
 from maison.consent import gateway
-from maison.consent.entities import Use
+from maison.consent import service as consent
+from maison.consent.entities import ConsentState, Use
 from maison.consent.readers import declare
 from maison.models.features import events as ev_schema
 from maison.models.features.pipeline import compute
@@ -35,6 +36,23 @@ READER = declare(
     categories=CATEGORIES,
     why="Future-value and churn scores from what a client browsed, saved, read and bought.",
 )
+
+
+def may_profile(state: ConsentState) -> bool:
+    """Scoring is profiling: never for a client who objects to it or restricted processing."""
+    return not (state.objects_to_profiling or state.restricted)
+
+
+def profiled_categories(conn: Connection, when: Mapping[str, datetime]) -> dict[str, tuple[str, ...]]:
+    """The purposes of `READER` each client's consent lets a score use at its instant (`when`):
+    the policy's answer per purpose, for clients who may be profiled at all. A client left with
+    none is left out, so is never scored."""
+    book = consent.book(conn, list(when))
+    allowed = {
+        c: tuple(cat for cat in READER.categories if book.may(c, cat, READER.use, at))
+        for c, at in when.items() if may_profile(book.state(c, at))
+    }
+    return {c: cats for c, cats in allowed.items() if cats}
 
 
 def client_events(conn: Connection, client_ids: Iterable[str], *, at: datetime) -> pd.DataFrame:

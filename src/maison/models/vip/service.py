@@ -14,11 +14,9 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from maison.consent import gateway
-from maison.consent import service as consent
-from maison.consent.entities import ConsentState
 from maison.models.features.events import from_messages
 from maison.models.features.pipeline import compute
-from maison.models.features.service import READER, catalog_tables, features_as_of
+from maison.models.features.service import READER, catalog_tables, features_as_of, profiled_categories
 from maison.models.sensitive import sensitive_features
 from maison.models.vip.labels import observed_outcomes, top_fraction_label
 from maison.models.vip.model import FutureVipModel, train
@@ -37,11 +35,6 @@ class ClientScore:
 # not how the client started, and new clients are scored in other months than the training
 # windows fell in. Training on store data leaves them out (train/serve skew, not signal).
 ANCHOR_DEPENDENT = ("days_to_first_order", "last_order_day", "first_order_month")
-
-
-def may_profile(state: ConsentState) -> bool:
-    """Scoring is profiling: never for a client who objects to it or restricted processing."""
-    return not (state.objects_to_profiling or state.restricted)
 
 
 def train_from_store(
@@ -91,13 +84,7 @@ def score_clients(
     ids = sorted(when)
     if not ids:
         return []
-    book = consent.book(conn, ids)
-    allowed = {
-        c: tuple(cat for cat in READER.categories if book.may(c, cat, READER.use, when[c]))
-        for c in ids
-        if may_profile(book.state(c, when[c]))
-    }
-    allowed = {c: cats for c, cats in allowed.items() if cats}
+    allowed = profiled_categories(conn, {c: when[c] for c in ids})
     if not allowed:
         return []
     messages = gateway.read(conn, READER, allowed, at=max(when[c] for c in allowed))
